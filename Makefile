@@ -1,0 +1,26 @@
+# The two commands of the README. Both create .venv on first use and install trueopen into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/trueopen demo examples
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n auto
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info
