@@ -1,0 +1,1 @@
+"""Assessors: pure functions over the evidence, one module per framework (MOF, OSAID, EU AI Act, ...)."""
