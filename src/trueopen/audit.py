@@ -1,0 +1,67 @@
+"""The audit pipeline: target → sources → Release → inspectors → assessors → Audit (DESIGN.md §1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from trueopen import __version__
+from trueopen.assessors.verdicts import assess
+from trueopen.inspectors.card import read_card
+from trueopen.inspectors.claims import find_claims
+from trueopen.inspectors.components import build_components
+from trueopen.inspectors.integrity import check_integrity
+from trueopen.inspectors.inventory import take_inventory
+from trueopen.inspectors.licenses import map_licenses
+from trueopen.inspectors.recipe import read_recipe
+from trueopen.inspectors.safety import assess_safety
+from trueopen.record import Audit, FileEntry, Finding, Tool
+from trueopen.release import Release
+from trueopen.sources import open_release
+
+SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
+
+
+def audit(target: str | Path, *, hash_contents: bool = True, progress: Callable[[int], None] | None = None) -> Audit:
+    """Audit a release folder or archive. Raises InputError when the target cannot be audited.
+
+    Cost: reads every file once to hash it (skip with hash_contents=False); otherwise reads only
+    text files up to 1 MiB each and the headers of weights files.
+    """
+    with open_release(target) as release:
+        return audit_release(release, hash_contents=hash_contents, progress=progress)
+
+
+def audit_release(release: Release, *, hash_contents: bool = True, progress: Callable[[int], None] | None = None) -> Audit:
+    """Audit an already opened Release."""
+    card = read_card(release)
+    inv = take_inventory(release, card)
+    lm = map_licenses(release, inv, card)
+    components, component_findings = build_components(inv, lm)
+    recipe = read_recipe(release, inv.code_texts, card)
+    claims = find_claims(release)
+    integrity = check_integrity(release, inv, hash_contents=hash_contents, progress=progress)
+    safety = assess_safety(inv)
+    verdicts = assess(components, claims)
+    findings = [*release.problems, *card.findings, *inv.findings, *lm.findings, *component_findings, *integrity.findings]
+    files = [FileEntry(path=f.path, size=f.size, sha256=integrity.sha256.get(f.path), kind=inv.kinds.get(f.path, "other"))
+             for f in release.files]
+    return Audit(
+        tool=Tool(version=__version__),
+        target=release.target,
+        card=card.card,
+        files=files,
+        components=components,
+        recipe=recipe,
+        licenses=lm.found,
+        claims=claims,
+        safety=safety,
+        findings=sort_findings(findings),
+        verdicts=verdicts,
+    )
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Most severe first, then by rule and message; duplicates dropped."""
+    unique = {(f.rule, f.message): f for f in findings}
+    return sorted(unique.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.rule, f.message))

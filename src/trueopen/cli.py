@@ -1,0 +1,211 @@
+"""The command line: parses arguments, wires the stages, sets exit codes (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+from trueopen import __version__
+from trueopen.errors import InputError
+
+EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_REVIEW = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="trueopen",
+    help="Is this AI release really open? trueopen audits a release from its files.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"trueopen {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = None) -> None:
+    """Is this AI release really open? trueopen audits a release from its files."""
+
+
+@app.command()
+def audit(
+    target: Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    no_hash: Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")] = False,
+) -> None:
+    """Audit one AI release: components, licences, recipe, claims, safety and verdicts.
+
+    Examples:
+
+        trueopen audit ./my-model
+
+        trueopen audit release.tar.gz --format json --output audit.json
+
+        trueopen audit ./big-model --no-hash
+
+    Exit codes: 0 audited (whatever the verdict), 2 bad input.
+    """
+    from trueopen.audit import audit as run_audit
+
+    with _errors(), _progress(target, enabled=not no_hash) as progress:
+        result = run_audit(target, hash_contents=not no_hash, progress=progress)
+    with _errors():
+        if format is Format.json:
+            _emit(result.to_json(), output)
+        else:
+            _emit_table(lambda console: _table().render(result, console), output)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Argument(help="A folder whose sub-folders are releases.")] = Path("examples"),
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Audit every release in a folder (the bundled examples by default) and compare them.
+
+    Examples:
+
+        trueopen demo
+
+        trueopen demo examples --format json
+    """
+    from trueopen.audit import audit as run_audit
+
+    with _errors():
+        if not folder.is_dir():
+            raise InputError(f"{folder}: no such folder")
+        releases = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not releases:
+            raise InputError(f"{folder}: no release folders in it")
+        audits = [run_audit(p) for p in releases]
+        if format is Format.json:
+            from trueopen.formats.json import render_many
+
+            _emit(render_many(audits), output)
+        else:
+            _emit_table(lambda console: _table().render_comparison(audits, console), output)
+
+
+@app.command()
+def schema(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Print the JSON Schema of the audit record (`--format json`)."""
+    from trueopen.record import json_schema
+
+    with _errors():
+        _emit(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", output)
+
+
+def _table():
+    from trueopen.formats import table
+
+    return table
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn expected failures into one line on stderr and exit code 2; never a traceback."""
+    try:
+        yield
+    except InputError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug must still not print a traceback to users
+        if os.environ.get("TRUEOPEN_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set TRUEOPEN_DEBUG=1 for details)")
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[bold red]trueopen: error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@contextmanager
+def _progress(target: str, enabled: bool):
+    """A byte progress bar on stderr, only when stderr is a terminal."""
+    err = Console(stderr=True)
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("hashing", total=_total_bytes(target))
+        yield lambda n: bar.advance(task, n)
+
+
+def _total_bytes(target: str) -> int | None:
+    p = Path(target)
+    if not p.is_dir():
+        return None
+    total = 0
+    for root, _dirs, files in os.walk(p):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Write to stdout, or atomically to a file (the old file survives a failure)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    output = output.expanduser()
+    parent = output.parent if str(output.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{output}: folder {parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _emit_table(draw, output: Path | None) -> None:
+    if output is None:
+        draw(Console())
+        return
+    console = Console(record=True, file=open(os.devnull, "w"), width=120, color_system=None)  # noqa: SIM115
+    draw(console)
+    _emit(console.export_text(), output)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The audit as a readable report on a terminal: verdicts, components, licences, recipe, findings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from trueopen.record import Audit, Evidence
+
+LABEL_STYLE = {"open-source": "bold green", "open-weights": "bold yellow", "restricted-weights": "bold red", "closed": "bold red"}
+SAFETY_STYLE = {"clean": "green", "review": "yellow", "unsafe": "bold red", "incomplete": "yellow"}
+SEVERITY_STYLE = {"block": "bold red", "warn": "yellow", "info": "dim"}
+
+
+def where(e: Evidence) -> str:
+    """path:line (or path@offset) of a piece of evidence."""
+    if e.line:
+        return f"{e.path}:{e.line}"
+    if e.offset is not None:
+        return f"{e.path}@{e.offset}"
+    return e.path
+
+
+def _yes(flag: bool) -> Text:
+    return Text("yes", style="green") if flag else Text("no", style="red")
+
+
+def render(audit: Audit, console: Console) -> None:
+    """Print one audit."""
+    v = audit.verdicts
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("Release", f"{audit.target.ref} ({audit.target.kind}, {len(audit.files)} files)")
+    head.add_row("Label", Text(v.label, style=LABEL_STYLE[v.label]))
+    head.add_row("OSAID 1.0", Text("conformant", style="green") if v.osaid.conformant else Text("not conformant", style="red"))
+    progress = ", ".join(f"{k} {val:g}%" for k, val in v.mof.progress.items())
+    head.add_row("MOF", f"{v.mof.class_}  ({progress})")
+    head.add_row("Openwashing", Text("FLAGGED", style="bold red") if v.openwashing.flagged else Text("no", style="green"))
+    head.add_row("EU AI Act 53(2)", Text("exemption can apply", style="green") if v.eu_ai_act.exempt else Text("no exemption", style="red"))
+    head.add_row("Safety", Text(audit.safety.status, style=SAFETY_STYLE[audit.safety.status]))
+    console.print(head)
+    console.print()
+
+    comps = Table(title="Components", box=box.SIMPLE_HEAD, title_justify="left")
+    comps.add_column("Component")
+    comps.add_column("Present")
+    comps.add_column("Open")
+    comps.add_column("Licence (source)")
+    comps.add_column("Evidence", overflow="fold")
+    for c in audit.components:
+        lic = f"{c.license.expression} ({c.license.source})" if c.license.expression else c.license.source
+        first = c.evidence[0] if c.evidence else None
+        ev = f"{where(first)}: {first.detail}" if first else ""
+        if len(c.evidence) > 1:
+            ev += f" (+{len(c.evidence) - 1})"
+        comps.add_row(c.name, _yes(c.present), _yes(c.open), lic, ev)
+    console.print(comps)
+
+    if audit.licenses:
+        lt = Table(title="Licences", box=box.SIMPLE_HEAD, title_justify="left")
+        for col in ("File", "Licence", "Kind", "Open", "Category", "Governs"):
+            lt.add_column(col)
+        for l in audit.licenses:
+            lt.add_row(where(l.evidence[0]) if l.evidence else l.path, l.id, l.kind, _yes(l.open), l.category, l.governs or "(release)")
+        console.print(lt)
+
+    rt = Table(title="Recipe", box=box.SIMPLE_HEAD, title_justify="left")
+    rt.add_column("Element")
+    rt.add_column("Found")
+    rt.add_column("First evidence", overflow="fold")
+    for name, items in (("hyperparameters", audit.recipe.hyperparameters), ("seeds", audit.recipe.seeds),
+                        ("framework versions", audit.recipe.framework_versions), ("data order", audit.recipe.data_order),
+                        ("hardware", audit.recipe.hardware)):
+        rt.add_row(name, str(len(items)), f"{where(items[0])}: {items[0].detail}" if items else "-")
+    console.print(rt)
+
+    reasons: list[Text] = []
+    for r in v.osaid.reasons:
+        reasons.append(Text(f"  OSAID: {r}"))
+    for r in v.mof.next_needs:
+        reasons.append(Text(f"  {v.mof.next_class or 'MOF'}: {r}"))
+    if v.openwashing.flagged:
+        for r in v.openwashing.reasons:
+            if not r.startswith("OSAID"):
+                reasons.append(Text(f"  Openwashing: {r}", style="red"))
+    if reasons:
+        console.print(Text("Why", style="bold"))
+        console.print(Group(*reasons))
+        console.print()
+
+    findings = audit.findings + audit.safety.findings
+    if findings:
+        console.print(Text(f"Findings ({len(findings)})", style="bold"))
+        for f in findings:
+            console.print(Text.assemble(("  " + f.severity.ljust(5), SEVERITY_STYLE[f.severity]), f"  {f.rule}: ", f.message))
+
+
+def render_comparison(audits: Sequence[Audit], console: Console) -> None:
+    """One row per release: label, OSAID, MOF class, openwashing, safety."""
+    t = Table(box=box.SIMPLE_HEAD)
+    for col in ("Release", "Label", "OSAID 1.0", "MOF class", "Openwashing", "Safety"):
+        t.add_column(col)
+    for a in audits:
+        v = a.verdicts
+        t.add_row(
+            a.target.ref,
+            Text(v.label, style=LABEL_STYLE[v.label]),
+            Text("conformant", style="green") if v.osaid.conformant else Text("not conformant", style="red"),
+            v.mof.class_,
+            Text("flagged", style="bold red") if v.openwashing.flagged else Text("no", style="green"),
+            Text(a.safety.status, style=SAFETY_STYLE[a.safety.status]),
+        )
+    console.print(t)

@@ -1,0 +1,115 @@
+"""The model card: its front matter (licence, datasets, base model, tags) and its text."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from huggingface_hub import ModelCard
+
+from trueopen.record import Card, Evidence, Finding
+from trueopen.release import Release
+
+CARD_NAMES = ("README.md", "readme.md", "README.MD", "Readme.md", "MODEL_CARD.md", "model_card.md", "MODELCARD.md", "modelcard.md")
+FRONT_MATTER_LIMIT = 256 * 1024  # bytes of YAML we are willing to parse
+
+logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class ParsedCard:
+    """The card as read: the record part, its raw metadata and text, and what went wrong."""
+
+    card: Card
+    metadata: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    findings: tuple[Finding, ...] = ()
+    front_matter_lines: int = 0  # lines taken by the YAML block, so body lines can be numbered
+
+
+def find_card(release: Release) -> str | None:
+    """The path of the model card: a README or MODEL_CARD at the release root."""
+    for name in CARD_NAMES:
+        if release.has(name):
+            return name
+    return None
+
+
+def read_card(release: Release) -> ParsedCard:
+    """Parse the card's front matter with huggingface_hub (yaml.safe_load), within limits."""
+    path = find_card(release)
+    if path is None:
+        return ParsedCard(Card())
+    read = release.read_text(path)
+    if read.text is None:
+        detail = "binary content, not a text card" if read.error == "binary" else read.error or "unreadable"
+        finding = Finding(rule="unreadable-card", severity="warn", message=f"{path}: {detail}; the card is ignored",
+                          evidence=[Evidence(path=path, detail=detail)])
+        return ParsedCard(Card(path=path), findings=(finding,))
+    text = read.text
+    block_end = _front_matter_end(text)
+    if block_end and block_end > FRONT_MATTER_LIMIT:
+        finding = Finding(rule="invalid-front-matter", severity="warn",
+                          message=f"{path}: front matter larger than {FRONT_MATTER_LIMIT} bytes (limit front_matter_bytes); not parsed",
+                          evidence=[Evidence(path=path, line=1, detail="front matter too large")])
+        return ParsedCard(Card(path=path), text=text, findings=(finding,))
+    try:
+        card = ModelCard(text, ignore_metadata_errors=True)
+        metadata = card.data.to_dict()
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        detail = _one_line(exc)
+        finding = Finding(rule="invalid-front-matter", severity="warn",
+                          message=f"{path}: the YAML front matter is invalid ({detail}); card metadata ignored",
+                          evidence=[Evidence(path=path, line=(line + 2) if line is not None else 1, detail=detail)])
+        return ParsedCard(Card(path=path), text=text, findings=(finding,))
+    fm_lines = text[:block_end].count("\n") if block_end else 0
+    return ParsedCard(
+        card=Card(
+            path=path,
+            license=_str(metadata.get("license")),
+            license_name=_str(metadata.get("license_name")),
+            license_link=_str(metadata.get("license_link")),
+            datasets=_strs(metadata.get("datasets")),
+            base_model=_strs(metadata.get("base_model")),
+            tags=_strs(metadata.get("tags")),
+        ),
+        metadata=metadata,
+        text=text,
+        front_matter_lines=fm_lines,
+    )
+
+
+def _front_matter_end(text: str) -> int:
+    """Offset just past the closing '---' of a leading YAML block, or 0 when there is none."""
+    stripped = text.lstrip()
+    if not stripped.startswith("---"):
+        return 0
+    start = len(text) - len(stripped)
+    close = text.find("\n---", start + 3)
+    if close < 0:
+        return 0
+    eol = text.find("\n", close + 4)
+    return len(text) if eol < 0 else eol + 1
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return " OR ".join(str(v) for v in value) if value else None
+    return str(value)
+
+
+def _strs(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return sorted({str(v) for v in value if v is not None})
+    return [str(value)]
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200]
