@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from huggingface_hub import ModelCard
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from trueopen.record import Card, Evidence, Finding
 from trueopen.release import Release
@@ -15,7 +16,8 @@ from trueopen.release import Release
 CARD_NAMES = ("README.md", "readme.md", "README.MD", "Readme.md", "MODEL_CARD.md", "model_card.md", "MODELCARD.md", "modelcard.md")
 FRONT_MATTER_LIMIT = 256 * 1024  # bytes of YAML we are willing to parse
 
-logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
+for _name in ("huggingface_hub.repocard", "huggingface_hub.repocard_data"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,11 @@ def read_card(release: Release) -> ParsedCard:
                           evidence=[Evidence(path=path, line=1, detail="front matter too large")])
         return ParsedCard(Card(path=path), text=text, findings=(finding,))
     try:
-        card = ModelCard(text, ignore_metadata_errors=True)
-        metadata = card.data.to_dict()
+        ModelCard(text, ignore_metadata_errors=True)  # validates the block as the Hub does
+        # The raw mapping, not CardData.to_dict(): the Hub drops a model-index it finds
+        # incomplete, but its results are still evidence of evaluation results.
+        match = REGEX_YAML_BLOCK.search(text)
+        metadata = (yaml.safe_load(match.group(2)) if match else None) or {}
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         detail = _one_line(exc)

@@ -160,6 +160,9 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
     if r.support.search(name):
         inv.add("supporting-libraries-and-tools", path, "dependency or packaging manifest")
         return "manifest"
+    if r.metadata.search(name) and name != "config.json":
+        inv.add("model-metadata", path, "model metadata")
+        return "config" if ext in r.config_ext else "metadata"
     if ext in r.data_ext or ((in_data or in_eval) and ext in r.data_folder_ext and not (ext in r.doc_ext and r.data_card.search(name))):
         if name.startswith("readme"):
             pass
@@ -176,6 +179,8 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
         return "config"
     if ext in r.config_ext:
         text = _text(release, path, inv)
+        if text is not None:
+            inv.code_texts[path] = text
         if text is not None and r.training_config_name.search(name) and r.training_config_key.search(text):
             line = _line_of(r.training_config_key, text)
             inv.add("model-metadata", path, "training configuration", line)

@@ -1,0 +1,204 @@
+"""Component rules: every way a file or the card shows a component is present."""
+
+from __future__ import annotations
+
+import pytest
+
+from builders import safetensors_bytes
+from trueopen.audit import audit
+
+APACHE_NOTICE = "Licensed under the Apache License, Version 2.0\n"
+CARD = "---\nlicense: apache-2.0\n---\n# Model\n\n" + "This model card describes a small model for testing the inventory. " * 3 + "\n"
+
+
+def _components(release, files: dict[str, str | bytes]) -> dict:
+    files = {"README.md": CARD, **files}
+    a = audit(release(files), hash_contents=False)
+    return {c.id: c for c in a.components}
+
+
+def _present(release, files, component: str) -> bool:
+    return _components(release, files)[component].present
+
+
+@pytest.mark.parametrize("path", [
+    "model.safetensors", "pytorch_model.bin", "model.pt", "weights.pth", "last.ckpt", "model-q4.gguf",
+    "model.onnx", "tf_model.h5", "model.keras", "flax_model.msgpack", "params.npz",
+])
+def test_final_weights_by_extension(release, path) -> None:
+    c = _components(release, {path: safetensors_bytes() if path.endswith("safetensors") else b"\x80\x02}q\x00."})
+    assert c["model-parameters-final"].present
+    assert not c["model-parameters-intermediate"].present
+
+
+@pytest.mark.parametrize("path", [
+    "checkpoint-500/model.safetensors", "checkpoints/step-000100/model.safetensors", "step1000/model.safetensors",
+    "global_step200/weights.pt", "intermediate/epoch-3.safetensors", "ckpts/model_step_2000.safetensors",
+])
+def test_intermediate_checkpoints(release, path) -> None:
+    c = _components(release, {path: safetensors_bytes(), "model.safetensors": safetensors_bytes()})
+    assert c["model-parameters-intermediate"].present
+    assert any(e.path == path for e in c["model-parameters-intermediate"].evidence)
+    assert all(e.path != path for e in c["model-parameters-final"].evidence)
+
+
+def test_zero_byte_weights_are_not_parameters(release) -> None:
+    a = audit(release({"README.md": CARD, "model.safetensors": b""}), hash_contents=False)
+    comp = {c.id: c for c in a.components}
+    assert not comp["model-parameters-final"].present
+    assert "empty-weights" in {f.rule for f in a.findings}
+    assert a.verdicts.label == "closed"
+
+
+def test_sharded_weights_with_index(release) -> None:
+    c = _components(release, {
+        "model-00001-of-00002.safetensors": safetensors_bytes({"a": (2,)}),
+        "model-00002-of-00002.safetensors": safetensors_bytes({"b": (2,)}),
+        "model.safetensors.index.json": '{"metadata": {}, "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}',
+    })
+    paths = {e.path for e in c["model-parameters-final"].evidence}
+    assert {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"} <= paths
+
+
+def test_architecture_from_config_json(release) -> None:
+    c = _components(release, {"config.json": '{\n  "architectures": ["LlamaForCausalLM"],\n  "model_type": "llama"\n}\n'})
+    (ev,) = [e for e in c["model-architecture"].evidence if e.path == "config.json"]
+    assert ev.line == 2 and "LlamaForCausalLM" in ev.detail
+    assert c["model-metadata"].present
+
+
+def test_config_without_architecture_is_only_metadata(release) -> None:
+    c = _components(release, {"config.json": '{"hidden_size": 4}'})
+    assert not c["model-architecture"].present and c["model-metadata"].present
+
+
+def test_architecture_from_modelling_code(release) -> None:
+    code = "import torch\n\nclass Tiny(nn.Module):\n    def forward(self, x):\n        return x\n"
+    c = _components(release, {"src/net.py": code})
+    assert c["model-architecture"].present
+    assert c["model-architecture"].evidence[0].line == 3
+
+
+TRAIN_TORCH = "import torch\nmodel = build()\nopt = torch.optim.AdamW(model.parameters(), lr=1e-3)\nfor batch in data:\n    loss = model(batch)\n    loss.backward()\n    opt.step()\n"
+TRAIN_HF = "from transformers import Trainer\ntrainer = Trainer(model=model, args=args)\ntrainer.train()\n"
+TRAIN_NUMPY = "import numpy as np\nfor step in range(100):\n    grad = compute(w)\n    w -= lr * grad\n"
+
+
+@pytest.mark.parametrize("name,code", [("scripts/run.py", TRAIN_TORCH), ("sft.py", TRAIN_HF), ("fit.py", TRAIN_NUMPY)])
+def test_training_code_by_content(release, name, code) -> None:
+    assert _present(release, {name: code}, "training-code")
+
+
+def test_training_code_by_name_needs_some_code(release) -> None:
+    assert _present(release, {"train.py": "import sys\nargs = parse()\nrun(args)\nsave()\n"}, "training-code")
+    assert not _present(release, {"train.py": "# TODO\n"}, "training-code")
+
+
+def test_training_config_alone_is_not_training_code(release) -> None:
+    c = _components(release, {"configs/train.yaml": "learning_rate: 0.001\nmax_steps: 100\n"})
+    assert not c["training-code"].present
+    assert c["training-code"].evidence  # kept as supporting evidence
+    assert c["model-metadata"].present
+
+
+@pytest.mark.parametrize("name,code,component", [
+    ("infer.py", "import x\nmodel = load()\nprint(run(model))\n", "inference-code"),
+    ("chat_demo.py", "out = model.generate(ids, max_new_tokens=20)\n", "inference-code"),
+    ("scripts/score.py", "ppl = perplexity(model, data)\n", "evaluation-code"),
+    ("run_bench.py", "import evaluate\nm = evaluate.load('accuracy')\n", "evaluation-code"),
+    ("prepare_data.py", "import json\nrows = read()\nwrite(rows)\n", "data-preprocessing-code"),
+    ("tools/corpus.py", "def clean_text(s):\n    return s.strip()\n", "data-preprocessing-code"),
+    ("tokenization_tiny.py", "class Tok:\n    pass\nVOCAB = {}\n", "supporting-libraries-and-tools"),
+])
+def test_code_roles(release, name, code, component) -> None:
+    assert _present(release, {name: code}, component)
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "environment.yml", "pyproject.toml"])
+def test_supporting_manifests(release, name) -> None:
+    assert _present(release, {name: "numpy==2.0.0\n"}, "supporting-libraries-and-tools")
+
+
+@pytest.mark.parametrize("path,component", [
+    ("data/train.parquet", "datasets"), ("corpus/shard-0001.jsonl", "datasets"), ("data/train.txt", "datasets"),
+    ("data/rows.csv", "datasets"), ("train.arrow", "datasets"),
+    ("eval/eval.txt", "evaluation-data"), ("benchmarks/qa.jsonl", "evaluation-data"), ("eval_set.jsonl", "evaluation-data"),
+])
+def test_data_files(release, path, component) -> None:
+    c = _components(release, {path: "x\n"})
+    assert c[component].present
+    other = "evaluation-data" if component == "datasets" else "datasets"
+    assert not c[other].present
+
+
+def test_txt_outside_data_folders_is_not_data(release) -> None:
+    assert not _present(release, {"notes.txt": "hello\n"}, "datasets")
+
+
+def test_dataset_referenced_in_card_is_present_but_external(release) -> None:
+    card = "---\nlicense: apache-2.0\ndatasets:\n  - allenai/dolma\n---\n# M\n\n" + "word " * 30
+    c = _components(release, {"README.md": card})
+    ds = c["datasets"]
+    assert ds.present and not ds.open and ds.license.source == "external"
+    assert ds.evidence[0].line == 3 and "allenai/dolma" in ds.evidence[0].detail
+
+
+@pytest.mark.parametrize("path,component", [
+    ("eval_results.json", "evaluation-results"), ("results/all_results.json", "evaluation-results"),
+    ("samples/outputs.jsonl", "sample-model-outputs"), ("generations.txt", "sample-model-outputs"),
+    ("DATA_CARD.md", "data-card"), ("docs/datasheet.md", "data-card"), ("data/README.md", "data-card"),
+    ("docs/technical-report.md", "technical-report"), ("tech_report.pdf", "technical-report"),
+    ("paper.pdf", "research-paper"), ("docs/2403.13784.pdf", "research-paper"),
+])
+def test_documents_and_results_by_name(release, path, component) -> None:
+    assert _present(release, {path: "content\n"}, component)
+
+
+def test_model_card(release) -> None:
+    assert _present(release, {}, "model-card")
+    c = _components(release, {"README.md": "# M\nshort\n"})
+    assert not c["model-card"].present
+
+
+def test_model_index_results_in_card(release) -> None:
+    card = ("---\nlicense: mit\nmodel-index:\n- name: m\n  results:\n  - task: {type: text-generation}\n"
+            "    metrics:\n    - {type: accuracy, value: 0.5}\n---\n# M\n\n" + "word " * 30)
+    ev = _components(release, {"README.md": card})["evaluation-results"].evidence
+    assert ev[0].path == "README.md" and ev[0].line == 3
+
+
+def test_results_table_in_card(release) -> None:
+    card = CARD + "\n## Evaluation\n\n| task | score |\n|---|---|\n| hellaswag | 71.2 |\n"
+    assert _present(release, {"README.md": card}, "evaluation-results")
+
+
+def test_data_section_in_card_counts_as_data_card(release) -> None:
+    card = CARD + "\n## Training data\n\n" + "The corpus was collected from public domain books and filtered. " * 8 + "\n"
+    c = _components(release, {"README.md": card})
+    assert c["data-card"].present
+    assert "section" in c["data-card"].evidence[0].detail
+    short = CARD + "\n## Training data\n\nWeb text.\n"
+    assert not _components(release, {"README.md": short})["data-card"].present
+
+
+def test_paper_link_is_present_but_not_open(release) -> None:
+    card = CARD + "\nSee our paper: https://arxiv.org/abs/2402.00838\n"
+    c = _components(release, {"README.md": card})["research-paper"]
+    assert c.present and not c.open and c.license.source == "external"
+    assert "arxiv.org/abs/2402.00838" in c.evidence[0].detail
+
+
+def test_technical_report_link(release) -> None:
+    card = CARD + "\nRead the technical report at https://arxiv.org/abs/2303.08774\n"
+    c = _components(release, {"README.md": card})
+    assert c["technical-report"].present and not c["research-paper"].present
+
+
+def test_local_technical_report_stands_in_for_paper(release) -> None:
+    c = _components(release, {"docs/technical-report.md": "# Report\n"})
+    assert c["research-paper"].present and c["research-paper"].license.source != "external"
+
+
+def test_metadata_files(release) -> None:
+    for name in ("generation_config.json", "trainer_state.json", "training_args.bin", "optimizer.pt"):
+        assert _present(release, {name: "{}"}, "model-metadata"), name
