@@ -195,7 +195,10 @@ def _emit(text: str, output: Path | None) -> None:
 
 def _emit_table(draw, output: Path | None) -> None:
     if output is None:
-        draw(Console())
+        console = Console()
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            console = Console(width=120)  # a pipe or a file: no terminal to fit, so don't crop
+        draw(console)
         return
     console = Console(record=True, file=open(os.devnull, "w"), width=120, color_system=None)  # noqa: SIM115
     draw(console)

@@ -25,6 +25,11 @@ def where(e: Evidence) -> str:
     return e.path
 
 
+def short_id(expression: str) -> str:
+    """A licence expression with trueopen's LicenseRef prefix dropped, for narrow tables."""
+    return expression.replace("LicenseRef-trueopen-", "")
+
+
 def _yes(flag: bool) -> Text:
     return Text("yes", style="green") if flag else Text("no", style="red")
 
@@ -47,18 +52,18 @@ def render(audit: Audit, console: Console) -> None:
     console.print()
 
     comps = Table(title="Components", box=box.SIMPLE_HEAD, title_justify="left")
-    comps.add_column("Component")
+    comps.add_column("Component", no_wrap=True)
     comps.add_column("Present")
     comps.add_column("Open")
-    comps.add_column("Licence (source)")
+    comps.add_column("Licence", overflow="fold")
     comps.add_column("Evidence", overflow="fold")
     for c in audit.components:
-        lic = f"{c.license.expression} ({c.license.source})" if c.license.expression else c.license.source
+        lic = short_id(c.license.expression) if c.license.expression else ("external" if c.license.source == "external" else "-")
         first = c.evidence[0] if c.evidence else None
-        ev = f"{where(first)}: {first.detail}" if first else ""
+        ev = where(first) if first else ""
         if len(c.evidence) > 1:
-            ev += f" (+{len(c.evidence) - 1})"
-        comps.add_row(c.name, _yes(c.present), _yes(c.open), lic, ev)
+            ev += f" +{len(c.evidence) - 1}"
+        comps.add_row(c.id, _yes(c.present), _yes(c.open), lic, ev)
     console.print(comps)
 
     if audit.licenses:
@@ -66,7 +71,7 @@ def render(audit: Audit, console: Console) -> None:
         for col in ("File", "Licence", "Kind", "Open", "Category", "Governs"):
             lt.add_column(col)
         for l in audit.licenses:
-            lt.add_row(where(l.evidence[0]) if l.evidence else l.path, l.id, l.kind, _yes(l.open), l.category, l.governs or "(release)")
+            lt.add_row(where(l.evidence[0]) if l.evidence else l.path, short_id(l.id), l.kind, _yes(l.open), l.category, (l.governs or ".") + "/")
         console.print(lt)
 
     rt = Table(title="Recipe", box=box.SIMPLE_HEAD, title_justify="left")
@@ -76,7 +81,7 @@ def render(audit: Audit, console: Console) -> None:
     for name, items in (("hyperparameters", audit.recipe.hyperparameters), ("seeds", audit.recipe.seeds),
                         ("framework versions", audit.recipe.framework_versions), ("data order", audit.recipe.data_order),
                         ("hardware", audit.recipe.hardware)):
-        rt.add_row(name, str(len(items)), f"{where(items[0])}: {items[0].detail}" if items else "-")
+        rt.add_row(name, str(len(items)), where(items[0]) if items else "-")
     console.print(rt)
 
     reasons: list[Text] = []
@@ -102,15 +107,15 @@ def render(audit: Audit, console: Console) -> None:
 
 def render_comparison(audits: Sequence[Audit], console: Console) -> None:
     """One row per release: label, OSAID, MOF class, openwashing, safety."""
-    t = Table(box=box.SIMPLE_HEAD)
-    for col in ("Release", "Label", "OSAID 1.0", "MOF class", "Openwashing", "Safety"):
-        t.add_column(col)
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False)
+    for col in ("Release", "Label", "OSAID", "MOF class", "Openwashing", "Safety"):
+        t.add_column(col, no_wrap=True)
     for a in audits:
         v = a.verdicts
         t.add_row(
-            a.target.ref,
+            a.target.ref.rsplit("/", 1)[-1],
             Text(v.label, style=LABEL_STYLE[v.label]),
-            Text("conformant", style="green") if v.osaid.conformant else Text("not conformant", style="red"),
+            Text("yes", style="green") if v.osaid.conformant else Text("no", style="red"),
             v.mof.class_,
             Text("flagged", style="bold red") if v.openwashing.flagged else Text("no", style="green"),
             Text(a.safety.status, style=SAFETY_STYLE[a.safety.status]),

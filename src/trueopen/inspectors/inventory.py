@@ -179,7 +179,7 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
         return "config"
     if ext in r.config_ext:
         text = _text(release, path, inv)
-        if text is not None:
+        if text is not None and not r.not_weights.search(name):  # tokenizer files hold no recipe
             inv.code_texts[path] = text
         if text is not None and r.training_config_name.search(name) and r.training_config_key.search(text):
             line = _line_of(r.training_config_key, text)
