@@ -1,0 +1,24 @@
+"""The licence layer: identify licences in texts and metadata, and judge them by the MOF rule.
+
+Rules and facts are data under trueopen/data/licenses/ (loaded on first use, once).
+"""
+
+from __future__ import annotations
+
+from trueopen.licenses.detect import identify_text, restrictive_markers, spdx_headers
+from trueopen.licenses.names import expression_ids, identify_name
+from trueopen.licenses.policy import is_open, is_type_appropriate
+from trueopen.licenses.records import LicenseMatch, LicenseRecord, get_record
+
+__all__ = [
+    "LicenseMatch",
+    "LicenseRecord",
+    "expression_ids",
+    "get_record",
+    "identify_name",
+    "identify_text",
+    "is_open",
+    "is_type_appropriate",
+    "restrictive_markers",
+    "spdx_headers",
+]

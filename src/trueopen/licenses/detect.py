@@ -1,0 +1,302 @@
+"""Licences found in licence-ish texts: rule matching on normalised text, SPDX headers, markers."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from trueopen.data import load_yaml
+from trueopen.licenses.names import expression_ids, identify_name
+from trueopen.licenses.records import LicenseMatch, get_record
+
+MAX_TEXT_CHARS = 1 << 20          # only the first 1 MiB of a text is looked at
+HEADER_MAX_LINES = 50
+HEADER_MAX_CHARS = 8 * 1024
+FRONT_MATTER_MAX_CHARS = 64 * 1024
+MAX_MARKERS_PER_KIND = 50         # bounded output on adversarial texts
+NOTICE_CONFIDENCE = 0.8
+RULE_FILES = ("licenses/rules-models.yml", "licenses/rules-spdx.yml")
+_KIND_ORDER = {"text": 0, "policy": 1, "notice": 2, "header": 3, "metadata": 4}
+
+# Normalisation of one whitespace-separated token. Markdown emphasis, headings and escapes go;
+# typographic quotes and dashes become ASCII so rules can be written once.
+_TOKEN = re.compile(r"\S+")
+_DROP = re.compile(r"[*#\\]")
+_TRANSLATE = str.maketrans({
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2018": "'", "\u2019": "'", "\u2032": "'",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+})
+_SPDX_HEADER = re.compile(r"SPDX-License-Identifier\s*:\s*(.+)", re.IGNORECASE)
+_HEADER_TAIL = re.compile(r"\s*(?:\*/|-->|#\}|\"\"\"|'''|;)\s*$")
+
+
+@dataclass(frozen=True)
+class _Norm:
+    """Normalised text with a way back to the original offsets and lines."""
+
+    text: str                 # tokens joined by single spaces
+    starts: list[int]         # normalised start offset of each token
+    spans: list[tuple[int, int]]  # original (start, end) of each token
+    line_starts: list[int]    # original offset of each line start
+    original: str
+
+    def line_of(self, norm_pos: int) -> int:
+        tok = max(0, bisect.bisect_right(self.starts, norm_pos) - 1)
+        orig = self.spans[tok][0] if self.spans else 0
+        return bisect.bisect_right(self.line_starts, orig)
+
+    def quote(self, start: int, end: int, limit: int = 120) -> str:
+        """The original text behind a normalised span, whitespace collapsed."""
+        if not self.spans:
+            return ""
+        a = max(0, bisect.bisect_right(self.starts, start) - 1)
+        b = max(a, bisect.bisect_right(self.starts, max(start, end - 1)) - 1)
+        raw = " ".join(self.original[self.spans[a][0]:self.spans[b][1]].split())
+        raw = raw.replace("**", "").replace("\\_", "_")
+        return raw if len(raw) <= limit else raw[: limit - 3] + "..."
+
+
+def _normalise(text: str) -> _Norm:
+    parts: list[str] = []
+    starts: list[int] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        tok = _DROP.sub("", m.group().casefold().translate(_TRANSLATE))
+        if not tok:
+            continue
+        starts.append(pos)
+        spans.append(m.span())
+        parts.append(tok)
+        pos += len(tok) + 1
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    return _Norm(" ".join(parts), starts, spans, line_starts, text)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    kind: str
+    title: tuple[re.Pattern[str], ...]
+    within: int | None
+    require: tuple[re.Pattern[str], ...]
+    require_any: tuple[re.Pattern[str], ...]
+    version: tuple[re.Pattern[str], ...]
+    exclude: tuple[re.Pattern[str], ...]
+    notice: tuple[re.Pattern[str], ...]
+    confidence: float
+
+
+def _compile(patterns: list[str] | None, macros: dict[str, str]) -> tuple[re.Pattern[str], ...]:
+    out = []
+    for p in patterns or ():
+        for name, value in macros.items():
+            p = p.replace("{" + name + "}", value)
+        out.append(re.compile(p))
+    return tuple(out)
+
+
+@cache
+def _rules() -> tuple[_Rule, ...]:
+    rules: list[_Rule] = []
+    for path in RULE_FILES:
+        data: dict[str, Any] = load_yaml(path)
+        macros = data.get("macros") or {}
+        for r in data["rules"]:
+            rules.append(_Rule(
+                id=r["id"],
+                kind=r.get("kind", "text"),
+                title=_compile(r.get("title"), macros),
+                within=r.get("within"),
+                require=_compile(r.get("require"), macros),
+                require_any=_compile(r.get("require_any"), macros),
+                version=_compile(r.get("version"), macros),
+                exclude=_compile(r.get("exclude"), macros),
+                notice=_compile(r.get("notice"), macros),
+                confidence=float(r.get("confidence", 0.9)),
+            ))
+    return tuple(rules)
+
+
+@cache
+def _markers() -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    data = load_yaml("licenses/markers.yml")
+    return tuple((slug, _compile(pats, {})) for slug, pats in data["markers"].items())
+
+
+def _first(patterns: tuple[re.Pattern[str], ...], text: str, end: int | None = None) -> re.Match[str] | None:
+    best = None
+    for p in patterns:
+        m = p.search(text, 0, len(text) if end is None else end)
+        if m and (best is None or m.start() < best.start()):
+            best = m
+    return best
+
+
+def _name(license_id: str) -> str:
+    rec = get_record(license_id)
+    return rec.name if rec else license_id
+
+
+def _match_rule(rule: _Rule, norm: _Norm) -> LicenseMatch | None:
+    full = _text_match(rule, norm)
+    if full is not None:
+        return full
+    hit = _first(rule.notice, norm.text)
+    if hit is None:
+        return None
+    return LicenseMatch(
+        id=rule.id, name=_name(rule.id), confidence=NOTICE_CONFIDENCE,
+        line=norm.line_of(hit.start()),
+        detail=f'reference "{norm.quote(hit.start(), hit.end())}"', kind="notice",
+    )
+
+
+def _text_match(rule: _Rule, norm: _Norm) -> LicenseMatch | None:
+    text = norm.text
+    if not (rule.title or rule.require):
+        return None
+    title = None
+    if rule.title:
+        end = None
+        if rule.within is not None:
+            end = min(len(text), rule.within + 200)  # room for the title itself
+        title = _first(rule.title, text, end)
+        if title is None or (rule.within is not None and title.start() > rule.within):
+            return None
+    required = []
+    for p in rule.require:
+        m = p.search(text)
+        if m is None:
+            return None
+        required.append(m)
+    if rule.require_any and _first(rule.require_any, text) is None:
+        return None
+    if _first(rule.exclude, text) is not None:
+        return None
+    deciding = title or required[0]
+    conf = rule.confidence
+    parts = [f'{"title" if title else "phrase"} "{norm.quote(deciding.start(), deciding.end())}"']
+    if rule.version:
+        v = _first(rule.version, text)
+        if v is not None:
+            conf += 0.09
+            parts.append(f'version "{norm.quote(v.start(), v.end())}"')
+        else:
+            conf -= 0.05
+            parts.append("no version line")
+    for m in required[1 if not title else 0:]:
+        parts.append(f'phrase "{norm.quote(m.start(), m.end(), 60)}"')
+    return LicenseMatch(
+        id=rule.id, name=_name(rule.id), confidence=round(min(conf, 0.99), 2),
+        line=norm.line_of(deciding.start()), detail=" and ".join(parts), kind=rule.kind,
+    )
+
+
+def _front_matter(text: str) -> list[LicenseMatch]:
+    """`license:` / `license_name:` fields of a Hugging Face card's YAML front matter."""
+    head = text[:FRONT_MATTER_MAX_CHARS]
+    if not head.startswith("---"):
+        return []
+    lines = head.split("\n")
+    out: list[LicenseMatch] = []
+    field = re.compile(r"^(license|license_name)\s*:\s*(.*?)\s*$")
+    item = re.compile(r"^\s*-\s*(.+?)\s*$")
+    current = None
+    for n, line in enumerate(lines[1:], start=2):
+        if line.strip() == "---":
+            break
+        m = field.match(line)
+        if m:
+            current, value = m.group(1), m.group(2).strip("'\" ")
+        elif current == "license" and (mi := item.match(line)):
+            value = mi.group(1).strip("'\" ")
+        else:
+            current = None if line[:1].strip() else current
+            continue
+        if not value:
+            continue
+        hit = identify_name(value)
+        if hit is not None:
+            out.append(LicenseMatch(id=hit.id, name=hit.name, confidence=hit.confidence, line=n,
+                                    detail=f"card {current}: {value}", kind="metadata"))
+    return out
+
+
+def spdx_headers(text: str) -> list[tuple[int, str]]:
+    """(line, expression) for each SPDX-License-Identifier line in the first 50 lines / 8 KiB."""
+    if not isinstance(text, str):
+        return []
+    out = []
+    for n, line in enumerate(text[:HEADER_MAX_CHARS].split("\n")[:HEADER_MAX_LINES], start=1):
+        m = _SPDX_HEADER.search(line)
+        if m:
+            expr = _HEADER_TAIL.sub("", m.group(1)).strip()
+            if expr:
+                out.append((n, expr))
+    return out
+
+
+def _header_matches(text: str) -> list[LicenseMatch]:
+    out = []
+    for line, expr in spdx_headers(text):
+        for lid in expression_ids(expr):
+            if get_record(lid) is None:
+                continue
+            out.append(LicenseMatch(id=lid, name=_name(lid), confidence=0.95, line=line,
+                                    detail=f"SPDX-License-Identifier: {expr}", kind="header"))
+    return out
+
+
+def identify_text(text: str) -> list[LicenseMatch]:
+    """Licences found in a licence-ish file's text (LICENSE, NOTICE, USE_POLICY, MODEL_LICENSE...).
+
+    One match per licence id, sorted by confidence (desc) then id; [] when nothing is known.
+    Looks at the first 1 MiB only. Never guesses: a text that fits no rule gives [].
+    """
+    if not isinstance(text, str) or not text.strip():
+        return []
+    text = text[:MAX_TEXT_CHARS]
+    norm = _normalise(text)
+    found: list[LicenseMatch] = []
+    for rule in _rules():
+        m = _match_rule(rule, norm)
+        if m is not None:
+            found.append(m)
+    found.extend(_header_matches(text))
+    found.extend(_front_matter(text))
+    best: dict[str, LicenseMatch] = {}
+    for m in found:
+        cur = best.get(m.id)
+        if cur is None or (m.confidence, -_KIND_ORDER[m.kind]) > (cur.confidence, -_KIND_ORDER[cur.kind]):
+            best[m.id] = m
+    return sorted(best.values(), key=lambda m: (-m.confidence, m.id))
+
+
+def restrictive_markers(text: str) -> list[tuple[int, str]]:
+    """(line, marker) for restrictive clauses, sorted by line then marker.
+
+    Markers: user-threshold, revenue-threshold, non-commercial, research-only, non-production,
+    use-policy, outputs-restriction, naming-requirement, use-based-restrictions,
+    safety-guardrail-termination, hosting-use, eu-exclusion, remote-restriction
+    (patterns in data/licenses/markers.yml). Each (line, marker) pair once; at most 50 per marker.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return []
+    norm = _normalise(text[:MAX_TEXT_CHARS])
+    out: set[tuple[int, str]] = set()
+    for slug, patterns in _markers():
+        lines: set[int] = set()
+        for p in patterns:
+            for m in p.finditer(norm.text):
+                lines.add(norm.line_of(m.start()))
+                if len(lines) >= MAX_MARKERS_PER_KIND:
+                    break
+            if len(lines) >= MAX_MARKERS_PER_KIND:
+                break
+        out.update((ln, slug) for ln in lines)
+    return sorted(out)
