@@ -107,7 +107,7 @@ def render(audit: Audit, console: Console) -> None:
 
 def render_comparison(audits: Sequence[Audit], console: Console) -> None:
     """One row per release: label, OSAID, MOF class, openwashing, safety."""
-    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False)
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)  # fits 80 columns
     for col in ("Release", "Label", "OSAID", "MOF class", "Openwashing", "Safety"):
         t.add_column(col, no_wrap=True)
     for a in audits:

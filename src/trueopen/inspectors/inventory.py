@@ -162,6 +162,8 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
         return "manifest"
     if r.metadata.search(name) and name != "config.json":
         inv.add("model-metadata", path, "model metadata")
+        if ext in r.config_ext and (text := _text(release, path, inv)) is not None:
+            inv.code_texts[path] = text  # trainer arguments hold the recipe
         return "config" if ext in r.config_ext else "metadata"
     if ext in r.data_ext or ((in_data or in_eval) and ext in r.data_folder_ext and not (ext in r.doc_ext and r.data_card.search(name))):
         if name.startswith("readme"):
