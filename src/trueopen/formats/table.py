@@ -98,7 +98,8 @@ def render(audit: Audit, console: Console) -> None:
         console.print(Group(*reasons))
         console.print()
 
-    findings = audit.findings + audit.safety.findings
+    order = {"block": 0, "warn": 1, "info": 2}
+    findings = sorted(audit.findings + audit.safety.findings, key=lambda f: (order[f.severity], f.rule, f.message))
     if findings:
         console.print(Text(f"Findings ({len(findings)})", style="bold"))
         for f in findings:

@@ -151,7 +151,8 @@ def _license_file(release: Release, path: str, lm: LicenseMap) -> list[lic.Licen
             unknown = lic.LicenseMatch(id=UNKNOWN_ID, name="Unidentified licence text", confidence=0.0, line=None, detail=detail, kind="text")
             lm.found.append(_finding(path, governs, unknown))
             return [unknown]
-    elif all(m.kind == "notice" for m in matches) and size <= POINTER_MAX_BYTES:
+    elif all(m.kind == "notice" for m in matches) and size <= POINTER_MAX_BYTES and not PurePosixPath(path).name.lower().startswith("notice"):
+        # A NOTICE naming its licence is what licences ask for; a LICENSE that only names one is a pointer.
         names = ", ".join(sorted({m.name for m in matches}))
         lm.findings.append(Finding(rule="license-pointer", severity="info",
                                    message=f"{path}: names {names} but does not contain its text",
