@@ -44,7 +44,9 @@ def build_components(inv: Inventory, lm: LicenseMap) -> tuple[list[Component], l
         else:
             license = ComponentLicense(expression=None, source="none", path=None)
             is_open = False
-        evidence = sorted((h.evidence for h in hits), key=lambda e: (e.path, e.line or 0, e.detail))
+        # Evidence that shows the component is here comes first; references and support after.
+        ranked = sorted(hits, key=lambda h: (h.weak, h.external, h.evidence.path, h.evidence.line or 0, h.evidence.detail))
+        evidence = [h.evidence for h in ranked]
         if len(evidence) > MAX_EVIDENCE:
             extra = len(evidence) - MAX_EVIDENCE
             evidence = evidence[:MAX_EVIDENCE] + [Evidence(path=evidence[MAX_EVIDENCE].path, detail=f"and {extra} more")]

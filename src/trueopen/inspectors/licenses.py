@@ -83,7 +83,7 @@ def map_licenses(release: Release, inv: Inventory, card: ParsedCard) -> LicenseM
             if not ids:
                 continue
             lm.headers[path] = (expression, line)
-            lm.found.append(_finding(path, PurePosixPath(path).parent.as_posix(), lic.LicenseMatch(
+            lm.found.append(_finding(path, path, lic.LicenseMatch(
                 id=expression, name=expression, confidence=1.0, line=line, detail=f"SPDX-License-Identifier: {expression}", kind="header")))
     # Folder licences and content-type licences from the files' texts.
     root_general: list[tuple[int, str, list[lic.LicenseMatch]]] = []
