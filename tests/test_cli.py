@@ -36,6 +36,7 @@ def test_json_output_and_output_file(tmp_path) -> None:
     record = json.loads(out.read_text())
     assert record["verdicts"]["label"] == "open-weights"
     assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]  # no temporary file left behind
+    assert out.stat().st_mode & 0o644 == 0o644  # readable like any file the user writes
 
 
 def test_table_to_output_file(tmp_path) -> None:

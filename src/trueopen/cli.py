@@ -185,12 +185,21 @@ def _emit(text: str, output: Path | None) -> None:
         raise InputError(f"{output}: folder {parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=parent)
     try:
+        # mkstemp makes the file private; give it the mode a plain open() would (or the old file's).
+        mode = output.stat().st_mode & 0o7777 if output.exists() else 0o666 & ~_umask()
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _emit_table(draw, output: Path | None) -> None:
