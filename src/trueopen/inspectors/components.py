@@ -6,7 +6,7 @@ from __future__ import annotations
 from trueopen import licenses as lic
 from trueopen.assessors.mof import components as component_defs
 from trueopen.inspectors.inventory import Inventory
-from trueopen.inspectors.licenses import LicenseMap
+from trueopen.inspectors.licenses import LicenseMap, join_expressions
 from trueopen.record import Component, ComponentLicense, Evidence, Finding
 
 MAX_EVIDENCE = 50  # per component; the count of the rest is stated
@@ -28,7 +28,7 @@ def build_components(inv: Inventory, lm: LicenseMap) -> tuple[list[Component], l
             expressions = sorted({g.expression for g in governing if g.expression})
             unlicensed = [f for f, g in zip(files, governing) if g.expression is None]
             best = min(governing, key=lambda g: SOURCE_RANK[g.source])
-            expression = _join(expressions) if expressions else None
+            expression = join_expressions(expressions) if expressions else None
             is_open = bool(expression) and not unlicensed and lic.is_open(expression)
             license = ComponentLicense(expression=expression, source=best.source if expression else "none",
                                        path=best.path if expression else None)
@@ -65,8 +65,3 @@ def _type_warnings(component: str, content_type: str, expression: str, path: str
                     message=f"{component}: {names} is open but not a {content_type} licence (MOF conditional pass)",
                     evidence=[Evidence(path=path or "", detail=f"{names} on {content_type}")])]
 
-
-def _join(ids: list[str]) -> str:
-    if len(ids) == 1:
-        return ids[0]
-    return " AND ".join(f"({i})" if " " in i else i for i in ids)

@@ -93,7 +93,7 @@ def map_licenses(release: Release, inv: Inventory, card: ParsedCard) -> LicenseM
             continue
         p = PurePosixPath(path)
         folder = p.parent.as_posix()
-        expression = _join(m.id for m in terms)
+        expression = join_expressions(m.id for m in terms)
         if folder != ".":
             lm.folders.setdefault(folder, (expression, path))
             continue
@@ -109,7 +109,7 @@ def map_licenses(release: Release, inv: Inventory, card: ParsedCard) -> LicenseM
     if root_general:
         best = root_general[0][0]
         chosen = [t for t in root_general if t[0] == best]
-        text_release = (_join(m.id for _, _, ms in chosen for m in ms), chosen[0][1])
+        text_release = (join_expressions(m.id for _, _, ms in chosen for m in ms), chosen[0][1])
     card_release = _card_license(release, card, lm)
     if text_release and card_release:
         _check_mismatch(card_release, text_release, by_file, lm)
@@ -180,7 +180,7 @@ def _card_license(release: Release, card: ParsedCard, lm: LicenseMap) -> tuple[s
         matches.append(m)
     if not matches:
         return None
-    return _join(m.id for m in matches), c.path
+    return join_expressions(m.id for m in matches), c.path
 
 
 def _check_mismatch(card_release: tuple[str, str], text_release: tuple[str, str], by_file: dict[str, list[lic.LicenseMatch]], lm: LicenseMap) -> None:
@@ -215,7 +215,8 @@ def _ids(expression: str) -> list[str]:
         return []
 
 
-def _join(ids) -> str:
+def join_expressions(ids) -> str:
+    """Several licences that all apply, as one SPDX AND-expression (sorted, deduplicated)."""
     unique = sorted(set(ids))
     if len(unique) == 1:
         return unique[0]
