@@ -68,13 +68,9 @@ def read_recipe(release: Release, texts: dict[str, str], card: ParsedCard) -> Re
 def _scan(path: str, text: str, patterns: list[re.Pattern[str]], prose: bool = False) -> list[Evidence]:
     out: list[Evidence] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        for pat in patterns:
-            m = pat.search(line)
-            if m:
-                value = (m.groupdict().get("v") or "").strip().strip("\"'")
-                shown = " ".join(line.strip().split())[:120]
-                out.append(Evidence(path=path, line=number, detail=f"stated in the card: {shown}" if prose else shown if not value else shown))
-                break
+        if any(pat.search(line) for pat in patterns):
+            shown = " ".join(line.split())[:120]
+            out.append(Evidence(path=path, line=number, detail=f"stated in the card: {shown}" if prose else shown))
         if len(out) >= MAX_PER_FILE:
             break
     return out
