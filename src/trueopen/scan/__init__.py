@@ -1,0 +1,1 @@
+"""Model-file safety analysis: content is parsed, never loaded."""

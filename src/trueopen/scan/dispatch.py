@@ -1,0 +1,93 @@
+"""Pick the analyser for a file by its content and turn its issues into one `FileScan`."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, BinaryIO, Callable
+
+from trueopen.scan import containers, otherformats
+from trueopen.scan.formats import sniff
+from trueopen.scan.result import Collector, FileScan, ScanContext, ScanLimits, Source
+
+__all__ = ["scan_bytes", "scan_file", "scan_source"]
+
+_ZIPS = ("zip", "torch-zip", "torchscript", "npz", "keras-zip")
+
+
+def scan_source(ctx: ScanContext, col: Collector, src: Source, member: str | None,
+                *, nested: bool = False) -> str:
+    """Sniff `src` and run the matching analyser, adding issues to `col`. Nested calls (archive
+    members) go one level deeper; past `max_depth` the member is reported, not opened."""
+    if nested:
+        if ctx.depth + 1 > ctx.limits.max_depth:
+            col.incomplete("nesting", "archive nested too deeply; member not analysed",
+                           "limit max_depth", member=member)
+            return "unknown"
+        ctx = ScanContext(ctx.path, ctx.limits, ctx.release_files, ctx.pickle_analyser,
+                          ctx.depth + 1, ctx.budget)
+    head = src.read_at(0, 4096)
+    fmt = sniff(head, member or src.name)
+    if fmt in ("pickle", "torch-legacy"):
+        return containers.scan_pickle_file(ctx, col, src, member)
+    if fmt in _ZIPS:
+        hook = None
+        if fmt == "keras-zip" or _keras_like(src, ctx):
+            hook = otherformats.keras_member_hook(ctx, col)
+        return containers.scan_zip(ctx, col, src, member, hook)
+    handler: Callable[..., str] | None = {
+        "tar": containers.scan_tar,
+        "gzip": containers.scan_gzip,
+        "7z": containers.scan_7z,
+        "npy": containers.scan_npy,
+        "safetensors": otherformats.scan_safetensors,
+        "gguf": otherformats.scan_gguf,
+        "onnx": otherformats.scan_onnx,
+        "hdf5": otherformats.scan_hdf5,
+        "savedmodel-pb": otherformats.scan_savedmodel,
+        "text": otherformats.scan_text,
+    }.get(fmt)
+    if handler is not None:
+        return handler(ctx, col, src, member)
+    # No loader executes content it cannot recognise; say so, without failing the file.
+    col.add("info", "unrecognised", "content matches no known model or archive format; "
+            "no loader would execute it", member=member)
+    return "unknown"
+
+
+def _keras_like(src: Source, ctx: ScanContext) -> bool:
+    listing = containers.read_zip_listing(src, ctx.limits.max_members,
+                                          ctx.limits.max_buffer_bytes)
+    names = {e.name for e in listing.entries}
+    return "config.json" in names and ("model.weights.h5" in names or "metadata.json" in names)
+
+
+def scan_file(path: str, read_at: Callable[[int, int], bytes], size: int,
+              open_stream: Callable[[], BinaryIO], *,
+              release_files: frozenset[str] = frozenset(),
+              limits: ScanLimits | None = None,
+              pickle_analyser: Callable[..., Any] | None = None) -> FileScan:
+    """Analyse one release file without executing or importing anything from it.
+
+    `release_files` lists the release's paths (for auto_map code files and ONNX external
+    data). `pickle_analyser(stream, size)` replaces the pickle machine (tests).
+    Cost: reads headers and pickle members only, except for compressed archives, which are
+    inflated within `limits.max_decompressed_bytes`.
+    """
+    ctx = ScanContext(path, limits or ScanLimits(), release_files, pickle_analyser)
+    col = Collector(path)
+    src = Source(path, size, read_at, open_stream)
+    try:
+        fmt = scan_source(ctx, col, src, None)
+    except RecursionError:
+        col.incomplete("internal", "analysis nested too deeply", "interpreter recursion")
+        fmt = "unknown"
+    except (OSError, MemoryError) as exc:
+        col.incomplete("read-error", f"{type(exc).__name__}: {exc}"[:200], "read error")
+        fmt = "unknown"
+    return col.result(fmt)
+
+
+def scan_bytes(path: str, data: bytes, **kw: Any) -> FileScan:
+    """scan_file over bytes in memory (tests, small remote files)."""
+    return scan_file(path, lambda o, n: data[o:o + n], len(data), lambda: io.BytesIO(data),
+                     **kw)
