@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 import yaml
 
 from trueopen.assessors.mof import (
+    MOT_LABELS,
     ComponentDef,
     ComponentStatus,
     MofResult,
@@ -21,6 +21,7 @@ from trueopen.assessors.mof import (
     components,
     source_commit,
 )
+from trueopen.mot.records import evaluate_file
 
 MOT_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "mot"
 needs_mot = pytest.mark.skipif(not MOT_DIR.is_dir(), reason=f"MOT reference data not found at {MOT_DIR}")
@@ -248,87 +249,16 @@ def test_deterministic() -> None:
     assert classify(statuses) == classify(dict(reversed(list(statuses.items()))))
 
 
-# --- MOT parity: a minimal, test-only licence check and model-file loader -------------------
+# --- MOT parity, through the real MOT record loader (trueopen.mot.records) -------------------
 #
-# The real licence layer is `trueopen.licenses`; this helper only needs to be good enough for
-# the MOT data: exact licence ids, as MOT matches them (LicenseHandler.php, see
-# research/openness-frameworks.md §1.4).
-
-# MOT's hard-coded open-data list, verbatim (research/openness-frameworks.md §1.4).
-_MOT_OPEN_DATA = frozenset(
-    [
-        "CC0-1.0",
-        *(f"CC-BY-{v}" for v in ("1.0", "2.0", "2.5", "2.5-AU", "3.0", "4.0")),
-        *(f"CC-BY-3.0-{p}" for p in ("AT", "AU", "DE", "IGO", "NL", "US")),
-        *(f"CC-BY-SA-{v}" for v in ("1.0", "2.0", "2.0-UK", "2.1-JP", "2.5", "3.0", "3.0-AT", "4.0")),
-        "CDLA-Permissive-1.0",
-        "CDLA-Permissive-2.0",
-        "CDLA-Sharing-1.0",
-        "ODC-PDDL-1.0",
-        "ODC-By-1.0",
-        "ODbL-1.0",
-        "GFDL-1.3",
-        "OGL-Canada-2.0",
-        "OGL-UK-2.0",
-        "OGL-UK-3.0",
-        "OpenMDW-1.0",
-    ]
-)
-
-
-@cache
-def _spdx_open() -> frozenset[str]:
-    data = json.loads((MOT_DIR / "license-data" / "licenses.json").read_text(encoding="utf-8"))
-    return frozenset(
-        lic["licenseId"] for lic in data["licenses"] if lic.get("isOsiApproved") or lic.get("isFsfLibre")
-    )
-
-
-@cache
-def _type_appropriate() -> dict[str, frozenset[str]]:
-    data = json.loads((MOT_DIR / "license-data" / "mof-licenses.json").read_text(encoding="utf-8"))
-    types: dict[str, frozenset[str]] = {}
-    for lic in data["licenses"]:  # duplicate ids: the last entry wins, as in MOT's importer
-        ct = lic["ContentType"]
-        types[lic["licenseId"]] = frozenset([ct] if isinstance(ct, str) else ct)
-    return types
-
-
-def _mot_is_open(license_id: str) -> bool:
-    return license_id in _spdx_open() or license_id in _MOT_OPEN_DATA
-
-
-def _license_name(value: Any) -> str | None:
-    # Component licences are strings; tolerate {name: ...} mappings too.
-    if isinstance(value, Mapping):
-        value = value.get("name")
-    if value is None:
-        return None
-    return str(value).strip()
+# Records are evaluated MOT-exact (strict): licence ids matched literally against MOT's own lists
+# (research/openness-frameworks.md §1.4), then classified by `classify` above.
 
 
 def _statuses_from_mot_file(path: Path) -> tuple[str, dict[str, ComponentStatus]]:
     """The release name and the component statuses of one MOT model file, resolved as MOT does."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    release = doc["release"]
-    globals_ = {k: _license_name(v) for k, v in (release.get("license") or {}).items()}
-    by_name = {d.name: d for d in components()}
-    statuses: dict[str, ComponentStatus] = {}
-    for comp in release.get("components") or []:
-        d = by_name.get(comp.get("name"))
-        if d is None:  # not a MOT component name: MOT would not import it either
-            continue
-        if "license" in comp and comp["license"] is not None:
-            lic = _license_name(comp["license"]) or None  # set but empty: unlicensed
-        else:
-            lic = globals_.get(d.content_type) or globals_.get("distribution") or None
-        if lic is None or lic == "unlicensed":
-            statuses[d.id] = ComponentStatus(present=True, open=False, licensed=False)
-            continue
-        is_open = _mot_is_open(lic)
-        appropriate = d.content_type in _type_appropriate().get(lic, frozenset())
-        statuses[d.id] = ComponentStatus(present=True, open=is_open, type_appropriate=appropriate, license=lic)
-    return str(release.get("name")), statuses
+    ev = evaluate_file(path)
+    return str(ev.release.get("name")), ev.statuses
 
 
 @cache
@@ -356,6 +286,7 @@ def test_mot_fixture(fixture: Path) -> None:
     result = classify(statuses)
     assert result.class_number == expected["class"]
     assert result.mof_class == _CLASS_BY_NUMBER[expected["class"]]
+    assert MOT_LABELS[result.class_number] == expected["label"]
     # MOT's API returns unrounded floats; we keep two decimals.
     assert result.progress == {
         "Class III": round(float(expected["progress"]["3"]), 2),
