@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from trueopen import licenses as lic
 from trueopen.inspectors.card import ParsedCard
 from trueopen.inspectors.inventory import Inventory
-from trueopen.record import Evidence, Finding, LicenseFinding
+from trueopen.record import AcceptableUsePolicy, Evidence, Finding, Freedoms, LicenseFinding, LicenseTerms
 from trueopen.release import Release
 
 UNKNOWN_ID = "LicenseRef-trueopen-unknown"
@@ -110,6 +110,7 @@ def map_licenses(release: Release, inv: Inventory, card: ParsedCard) -> LicenseM
         best = root_general[0][0]
         chosen = [t for t in root_general if t[0] == best]
         text_release = (join_expressions(m.id for _, _, ms in chosen for m in ms), chosen[0][1])
+    _check_conflicts(by_file, lm)
     card_release = _card_license(release, card, lm)
     if text_release and card_release:
         _check_mismatch(card_release, text_release, by_file, lm)
@@ -149,7 +150,7 @@ def _license_file(release: Release, path: str, lm: LicenseMap) -> list[lic.Licen
                                        message=f"{path}: licence text not identified; treated as not open ({detail})",
                                        evidence=[Evidence(path=path, line=ln, detail=mk) for ln, mk in markers[:8]] or [Evidence(path=path, detail=detail)]))
             unknown = lic.LicenseMatch(id=UNKNOWN_ID, name="Unidentified licence text", confidence=0.0, line=None, detail=detail, kind="text")
-            lm.found.append(_finding(path, governs, unknown))
+            lm.found.append(_finding(path, governs, unknown, [mk for _, mk in markers]))
             return [unknown]
     elif all(m.kind == "notice" for m in matches) and size <= POINTER_MAX_BYTES and not PurePosixPath(path).name.lower().startswith("notice"):
         # A NOTICE naming its licence is what licences ask for; a LICENSE that only names one is a pointer.
@@ -158,6 +159,43 @@ def _license_file(release: Release, path: str, lm: LicenseMap) -> list[lic.Licen
                                    message=f"{path}: names {names} but does not contain its text",
                                    evidence=[Evidence(path=path, line=matches[0].line, detail=matches[0].detail)]))
     return matches
+
+
+def _slot(path: str) -> tuple[str, str] | None:
+    """(folder, what the file licenses) for a LICENSE-like file; None for NOTICE and others."""
+    p = PurePosixPath(path)
+    for kind, pattern in TYPE_FILES:
+        if pattern.search(p.name):
+            return p.parent.as_posix(), kind
+    if GENERAL_RANK[0][0].search(p.name):
+        return p.parent.as_posix(), "general"
+    return None
+
+
+def _check_conflicts(by_file: dict[str, list[lic.LicenseMatch]], lm: LicenseMap) -> None:
+    """Two licence files that license the same thing (same folder, same content type) with
+    licence texts that share no licence. LICENSE-CODE beside LICENSE-MODEL is not a conflict:
+    they license different things."""
+    slots: dict[tuple[str, str], list[tuple[str, set[str], lic.LicenseMatch]]] = {}
+    for path, matches in sorted(by_file.items()):
+        texts = [m for m in matches if m.kind == "text" and m.id != UNKNOWN_ID]
+        slot = _slot(path)
+        if slot is None or not texts:
+            continue
+        slots.setdefault(slot, []).append((path, {m.id for m in texts} | {s for m in texts for s in m.same_text}, texts[0]))
+    for (folder, kind), files in sorted(slots.items()):
+        for n, (pa, ia, ma) in enumerate(files):
+            for pb, ib, mb in files[n + 1:]:
+                if ia & ib:
+                    continue
+                what = "the release" if folder == "." else f"{folder}/"
+                if kind != "general":
+                    what += f" ({kind})"
+                lm.findings.append(Finding(
+                    rule="license-conflict", severity="warn",
+                    message=f"{pa} and {pb} both license {what} but name different licences: {join_expressions(ia)} vs {join_expressions(ib)}",
+                    evidence=[Evidence(path=pa, line=ma.line, detail=f"{ma.id}: {ma.detail}"),
+                              Evidence(path=pb, line=mb.line, detail=f"{mb.id}: {mb.detail}")]))
 
 
 def _card_license(release: Release, card: ParsedCard, lm: LicenseMap) -> tuple[str, str] | None:
@@ -197,15 +235,46 @@ def _check_mismatch(card_release: tuple[str, str], text_release: tuple[str, str]
                   Evidence(path=text_path, detail=f"licence text: {text_release[0]}")]))
 
 
-def _finding(path: str, governs: str, m: lic.LicenseMatch) -> LicenseFinding:
+def _finding(path: str, governs: str, m: lic.LicenseMatch, markers: list[str] | None = None) -> LicenseFinding:
+    return to_finding(path, governs, m, markers)
+
+
+def to_finding(path: str, governs: str, m: lic.LicenseMatch, markers: list[str] | None = None) -> LicenseFinding:
+    """One licence match as the audit's `licenses[]` entry, with its terms record."""
     ids = _ids(m.id) or [m.id]
     rec = lic.get_record(ids[0]) if len(ids) == 1 else None
+    evidence = [Evidence(path=path, line=m.line, detail=m.detail)]
+    if m.decided_by and m.line is not None:
+        evidence.append(Evidence(path=path, line=_line_number(m.decided_by) or m.line, detail=f"told apart by {m.decided_by}"))
     return LicenseFinding(
         path=path, id=m.id, name=m.name, confidence=round(m.confidence, 3),
         open=lic.is_open(m.id), category=rec.category if rec else ("unknown" if len(ids) == 1 else "expression"),
         kind=m.kind, governs="" if governs == "." else governs,
-        evidence=[Evidence(path=path, line=m.line, detail=m.detail)],
+        evidence=evidence, end_line=m.end_line, decided_by=m.decided_by, same_text=list(m.same_text),
+        aliases=list(rec.aliases) if rec else [], markers=sorted(set(markers or [])),
+        terms=terms_model(rec.id) if rec else None,
     )
+
+
+def terms_model(license_id: str) -> LicenseTerms | None:
+    """The audit record's terms block for one licence id (None when the id is unknown)."""
+    t = lic.get_terms(license_id)
+    if t is None:
+        return None
+    return LicenseTerms(
+        osi_approved=t.osi_approved, fsf_libre=t.fsf_libre, mof_content_types=list(t.mof_content_types),
+        commercial=t.commercial, threshold=t.threshold,
+        acceptable_use_policy=AcceptableUsePolicy(incorporated=t.aup_incorporated, url=t.aup_url,
+                                                  licensor_may_change=t.aup_licensor_may_change),
+        outputs=t.outputs, naming=t.naming, geographic=t.geographic, redistribution=t.redistribution,
+        derivatives_inherit=t.derivatives_inherit, termination=t.termination, governing_law=t.governing_law,
+        freedoms=Freedoms(**t.freedoms), verified=t.verified, derived=t.derived, source=t.source,
+    )
+
+
+def _line_number(decided_by: str) -> int | None:
+    m = re.match(r"line (\d+):", decided_by)
+    return int(m.group(1)) if m else None
 
 
 def _ids(expression: str) -> list[str]:

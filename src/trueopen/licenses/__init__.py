@@ -8,13 +8,15 @@ from __future__ import annotations
 from trueopen.licenses.detect import identify_text, restrictive_markers, spdx_headers
 from trueopen.licenses.names import expression_ids, identify_name
 from trueopen.licenses.policy import is_open, is_type_appropriate
-from trueopen.licenses.records import LicenseMatch, LicenseRecord, get_record
+from trueopen.licenses.records import LicenseMatch, LicenseRecord, LicenseTerms, get_record, get_terms
 
 __all__ = [
     "LicenseMatch",
     "LicenseRecord",
+    "LicenseTerms",
     "expression_ids",
     "get_record",
+    "get_terms",
     "identify_name",
     "identify_text",
     "is_open",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -107,6 +107,8 @@ def _rules() -> tuple[_Rule, ...]:
         data: dict[str, Any] = load_yaml(path)
         macros = data.get("macros") or {}
         for r in data["rules"]:
+            if data.get("notice_only"):
+                r = {"id": r["id"], "notice": r.get("notice")}
             rules.append(_Rule(
                 id=r["id"],
                 kind=r.get("kind", "text"),
@@ -181,19 +183,25 @@ def _text_match(rule: _Rule, norm: _Norm) -> LicenseMatch | None:
     deciding = title or required[0]
     conf = rule.confidence
     parts = [f'{"title" if title else "phrase"} "{norm.quote(deciding.start(), deciding.end())}"']
+    decided = None
     if rule.version:
         v = _first(rule.version, text)
         if v is not None:
             conf += 0.09
             parts.append(f'version "{norm.quote(v.start(), v.end())}"')
+            decided = f'line {norm.line_of(v.start())}: "{norm.quote(v.start(), v.end())}"'
         else:
             conf -= 0.05
             parts.append("no version line")
     for m in required[1 if not title else 0:]:
         parts.append(f'phrase "{norm.quote(m.start(), m.end(), 60)}"')
+    line = norm.line_of(deciding.start())
+    if decided is None:
+        decided = f'line {line}: "{norm.quote(deciding.start(), deciding.end())}"'
     return LicenseMatch(
         id=rule.id, name=_name(rule.id), confidence=round(min(conf, 0.99), 2),
-        line=norm.line_of(deciding.start()), detail=" and ".join(parts), kind=rule.kind,
+        line=line, detail=" and ".join(parts), kind=rule.kind,
+        end_line=norm.line_of(max(0, len(text) - 1)), decided_by=decided,
     )
 
 
@@ -255,26 +263,139 @@ def _header_matches(text: str) -> list[LicenseMatch]:
 def identify_text(text: str) -> list[LicenseMatch]:
     """Licences found in a licence-ish file's text (LICENSE, NOTICE, USE_POLICY, MODEL_LICENSE...).
 
-    One match per licence id, sorted by confidence (desc) then id; [] when nothing is known.
-    Looks at the first 1 MiB only. Never guesses: a text that fits no rule gives [].
+    Layers, all on the same text: every SPDX licence text, whole or partial (fulltext.py); the
+    AI-licence rules (titles, version lines, clauses; only when an AI licence keyword occurs);
+    one-line notices ("Licensed under ..."); SPDX-License-Identifier headers; a Hugging Face
+    card's front matter. One match per licence id, sorted by confidence (desc) then id; [] when
+    nothing is known. Looks at the first 1 MiB only. Never guesses: a text that fits nothing gives
+    [] (see restrictive_markers for what an unknown text contains). Cost: about a millisecond for
+    a licence file; the SPDX index loads once per process (see fulltext.py).
     """
     if not isinstance(text, str) or not text.strip():
         return []
+    from trueopen.licenses import fulltext  # lazy: keeps `import trueopen.licenses` cheap
+
     text = text[:MAX_TEXT_CHARS]
-    norm = _normalise(text)
-    found: list[LicenseMatch] = []
-    for rule in _rules():
-        m = _match_rule(rule, norm)
-        if m is not None:
+    low = text.lower()
+    lines = text.split("\n")
+    found: list[LicenseMatch] = [_from_fulltext(m, lines) for m in fulltext.match_text(text)]
+    covered = [(m.line or 1, m.end_line or m.line or 1) for m in found]
+    ai = _AI_RE.search(low) is not None
+    uncovered = _uncovered(lines, covered)
+    if ai or uncovered:
+        norm = _normalise(text if ai else uncovered[1])
+        for rule in _rules():
+            if rule.id.startswith("LicenseRef-") and not ai:
+                continue
+            m = _match_rule(rule, norm)
+            if m is None:
+                continue
+            if not ai:  # matched on the uncovered lines: map the line back
+                m = replace(m, line=uncovered[0][(m.line or 1) - 1], end_line=None)
             found.append(m)
-    found.extend(_header_matches(text))
-    found.extend(_front_matter(text))
+        found.extend(_generic_notices(norm, uncovered[0] if not ai else None))
+    ai_texts = [m for m in found if m.kind in ("text", "policy") and m.id.startswith("LicenseRef-")]
+    if ai_texts:
+        # A model licence built on an SPDX text (Falcon on Apache-2.0, Apple's sample-code
+        # licence on AML) is the model licence; a whole SPDX text beside it stays.
+        found = [m for m in found if m.coverage is None or m.coverage >= AI_BESIDE_COVERAGE
+                 or m.id.startswith("LicenseRef-")]
+    if "spdx-license-identifier" in low[:HEADER_MAX_CHARS]:
+        found.extend(_header_matches(text))
+    if text.startswith("---"):
+        found.extend(_front_matter(text))
     best: dict[str, LicenseMatch] = {}
     for m in found:
         cur = best.get(m.id)
         if cur is None or (m.confidence, -_KIND_ORDER[m.kind]) > (cur.confidence, -_KIND_ORDER[cur.kind]):
             best[m.id] = m
+    # A notice for a licence whose text is also here says nothing new; neither does a notice
+    # naming a licence whose identical-text sibling was found.
     return sorted(best.values(), key=lambda m: (-m.confidence, m.id))
+
+
+def _uncovered(lines: list[str], covered: list[tuple[int, int]]) -> tuple[list[int], str] | None:
+    """Line numbers and text of the lines outside the full-text matches (None if none left)."""
+    if not covered:
+        return list(range(1, len(lines) + 1)), "\n".join(lines)
+    first = next((n for n, line in enumerate(lines, 1) if line.strip()), 1)
+    last = next((len(lines) - k for k, line in enumerate(reversed(lines)) if line.strip()), len(lines))
+    if len(covered) == 1 and covered[0][0] <= first and covered[0][1] >= last:
+        return None
+    keep = []
+    for n, line in enumerate(lines, 1):
+        if line.strip() and not any(a <= n <= b for a, b in covered):
+            keep.append(n)
+    if not keep:
+        return None
+    return keep, "\n".join(lines[n - 1] for n in keep)
+
+
+def _quote_line(lines: list[str], n: int | None, limit: int = 100) -> str:
+    if not n or n > len(lines):
+        return ""
+    raw = " ".join(lines[n - 1].replace("**", "").replace("\\_", "_").split())
+    return raw if len(raw) <= limit else raw[: limit - 3] + "..."
+
+
+def _from_fulltext(m: Any, lines: list[str]) -> LicenseMatch:
+    from trueopen.licenses import fulltext
+
+    name = _name(m.id)
+    if m.exact:
+        detail = f"whole text is the SPDX {fulltext.spdx_list_version()} text of {m.id}"
+    else:
+        detail = (f"{round(100 * m.coverage)}% of the SPDX text of {m.id}, lines {m.start_line}-{m.end_line}"
+                  f" ({round(100 * m.density)}% dense)")
+    decided = None
+    if m.same_text:
+        detail += "; the SPDX texts of " + ", ".join(m.same_text) + " are word-for-word the same"
+    if m.ambiguous and m.runner_up:
+        detail += f"; {m.runner_up} fits the matched part equally well"
+    elif m.deciding_line and m.runner_up:
+        decided = f'line {m.deciding_line}: "{_quote_line(lines, m.deciding_line)}"'
+        detail += f"; told apart from {m.runner_up} by {decided}"
+    return LicenseMatch(id=m.id, name=name, confidence=m.confidence, line=m.start_line, detail=detail, kind="text",
+                        end_line=m.end_line, decided_by=decided, same_text=m.same_text, coverage=m.coverage)
+
+
+# Words one of the AI licences of rules-models.yml has in its title or notice; the AI rules
+# only run on a text holding one of them.
+_AI_KEYWORDS = ("llama", "gemma", "mistral", "mrl-0", "mnpl-0", "qwen", "tongyi", "deepseek", "falcon",
+                "openrail", "open rail", "rail license", "rail-m", "impact license", "nvidia", "databricks", "apple software", "chatglm", "gpt-oss",
+                "stability ai", "sdxl", "stable video")
+_AI_RE = re.compile("|".join(re.escape(k) for k in _AI_KEYWORDS))
+AI_BESIDE_COVERAGE = 0.98
+_GENERIC_NOTICE = re.compile(
+    r"(?:licensed under|licensed subject to|released under|available under|distributed under|"
+    r"made available under|provided under|covered by|under the terms of)(?: the terms of)?(?: the| a| an)? "
+    r"([a-z0-9][a-z0-9 .,+()/-]{1,90})")
+_NAME_END = re.compile(r"[ ,.;()]+$")
+
+
+def _generic_notices(norm: _Norm, line_map: list[int] | None) -> list[LicenseMatch]:
+    """ "Licensed under <a licence name>": the longest prefix of the words after it that names a
+    licence (SPDX id or name, Hugging Face id, common spelling)."""
+    out = []
+    for hit in _GENERIC_NOTICE.finditer(norm.text):
+        words = hit.group(1).split(" ")[:12]
+        for k in range(len(words), 0, -1):
+            phrase = _NAME_END.sub("", " ".join(words[:k]))
+            if not phrase or len(phrase) < 3:
+                continue
+            named = identify_name(phrase)
+            if named is None or named.confidence < 0.9:
+                continue
+            line = norm.line_of(hit.start())
+            if line_map is not None:
+                line = line_map[min(line, len(line_map)) - 1]
+            out.append(LicenseMatch(id=named.id, name=named.name, confidence=NOTICE_CONFIDENCE - 0.05, line=line,
+                                    detail=f'reference "{norm.quote(hit.start(), hit.start(1) + len(phrase))}"',
+                                    kind="notice"))
+            break
+        if len(out) >= MAX_MARKERS_PER_KIND:
+            break
+    return out
 
 
 def restrictive_markers(text: str) -> list[tuple[int, str]]:
@@ -300,3 +421,12 @@ def restrictive_markers(text: str) -> list[tuple[int, str]]:
                 break
         out.update((ln, slug) for ln in lines)
     return sorted(out)
+
+
+def warm() -> None:
+    """Load every index and rule set now (the first identify_text call would otherwise)."""
+    from trueopen.licenses import fulltext
+
+    fulltext.warm()
+    _rules()
+    _markers()

@@ -27,9 +27,13 @@ class LicenseMatch:
     id: str
     name: str
     confidence: float
-    line: int | None
+    line: int | None              # first line of the matched span (1-based)
     detail: str
     kind: str
+    end_line: int | None = None   # last line of the matched span, when known
+    decided_by: str | None = None  # the clause or version line that told versions apart
+    same_text: tuple[str, ...] = ()  # SPDX ids whose texts are word-for-word the same as id's
+    coverage: float | None = None  # full-text matches: share of the licence text found
 
 
 @dataclass(frozen=True)
@@ -169,3 +173,107 @@ def get_record(id: str) -> LicenseRecord | None:  # noqa: A002 - public API name
             return rec
     spdx = spdx_by_fold().get(folded)
     return _spdx_record(spdx) if spdx else None
+
+
+# --- terms ----------------------------------------------------------------------------------
+FREEDOMS = ("use", "study", "modify", "share", "commercial")
+FREEDOM_VALUES = ("yes", "conditional", "no")
+
+
+@dataclass(frozen=True)
+class LicenseTerms:
+    """The terms people ask about, for one licence id (data/licenses/terms.yml).
+
+    Fields are None when the record does not say; `derived` is True when nothing but the
+    licence's category speaks for them.
+    """
+
+    id: str
+    category: str
+    osi_approved: bool
+    fsf_libre: bool
+    mof_content_types: tuple[str, ...]
+    commercial: str                      # yes | conditional | no | unknown
+    threshold: str | None
+    aup_incorporated: bool
+    aup_url: str | None
+    aup_licensor_may_change: bool | None
+    outputs: str | None
+    naming: str | None
+    geographic: str | None
+    redistribution: str | None
+    derivatives_inherit: bool | None
+    termination: str | None
+    governing_law: str | None
+    freedoms: dict[str, str]             # use, study, modify, share, commercial -> yes|conditional|no
+    verified: str | None                 # primary | secondary
+    derived: bool
+    source: str
+
+
+@cache
+def _terms_data() -> dict[str, Any]:
+    return load_yaml("licenses/terms.yml")
+
+
+def _yn(value: Any) -> Any:
+    """YAML 1.1 reads bare yes/no as booleans: give them back as words."""
+    return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
+
+
+def _freedoms(rec: LicenseRecord, t: dict[str, Any]) -> dict[str, str]:
+    given = {k: _yn(v) for k, v in (t.get("freedoms") or {}).items()}
+    commercial = _yn(t.get("commercial")) or "unknown"
+    no_derivatives = "-ND" in rec.id or rec.id.endswith("-ND")
+    restricted = bool(t.get("aup") or t.get("threshold") or rec.category == "restricted-model")
+    out = {
+        "use": "conditional" if restricted or rec.category in ("non-commercial", "research-only", "proprietary") else "yes",
+        "study": "yes" if rec.category != "unknown" else "conditional",
+        "modify": "no" if no_derivatives else ("conditional" if rec.category == "research-only" else "yes"),
+        "share": "conditional" if restricted or rec.category in ("non-commercial", "research-only", "proprietary") else "yes",
+        "commercial": {"yes": "yes", "no": "no"}.get(commercial, "conditional"),
+    }
+    if rec.category == "unknown":
+        out = {k: "conditional" for k in FREEDOMS}
+    out.update({k: v for k, v in given.items() if k in FREEDOMS and v in FREEDOM_VALUES})
+    if no_derivatives:
+        out["modify"] = "no"
+    return out
+
+
+@cache
+def get_terms(id: str) -> LicenseTerms | None:  # noqa: A002 - mirrors get_record
+    """Terms of one licence id (SPDX or LicenseRef-trueopen-*); None when the id is unknown.
+
+    A record in terms.yml wins; otherwise the defaults of the licence's category apply and the
+    result says `derived=True`.
+    """
+    rec = get_record(id)
+    if rec is None:
+        return None
+    data = _terms_data()
+    own = (data.get("records") or {}).get(rec.id)
+    base = dict((data.get("defaults") or {}).get(rec.category) or {})
+    t = {**base, **(own or {})}
+    aup = t.get("aup") or {}
+    return LicenseTerms(
+        id=rec.id, category=rec.category, osi_approved=rec.osi_approved, fsf_libre=rec.fsf_libre,
+        mof_content_types=rec.content_types,
+        commercial=_yn(t.get("commercial")) or "unknown",
+        threshold=t.get("threshold"),
+        aup_incorporated=bool(aup.get("incorporated")),
+        aup_url=aup.get("url"),
+        aup_licensor_may_change=aup.get("licensor_may_change") if aup else None,
+        outputs=t.get("outputs"), naming=t.get("naming"), geographic=t.get("geographic"),
+        redistribution=t.get("redistribution"), derivatives_inherit=t.get("derivatives_inherit"),
+        termination=t.get("termination"), governing_law=t.get("governing_law"),
+        freedoms=_freedoms(rec, t), verified=t.get("verified"),
+        derived=own is None,
+        source=(own or {}).get("source") or f"{rec.source}; terms derived from category {rec.category!r} (data/licenses/terms.yml defaults)",
+    )
+
+
+def aliases_of(id: str) -> tuple[str, ...]:  # noqa: A002
+    """Other names of a licence id: ScanCode keys and Hugging Face card ids among them."""
+    rec = get_record(id)
+    return rec.aliases if rec else ()

