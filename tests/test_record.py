@@ -32,7 +32,7 @@ def test_example_records_validate(name) -> None:
     assert record["schema_version"] == SCHEMA_VERSION
     keys = ["schema_version", "tool", "target", "card", "files", "components", "recipe", "licenses", "claims", "safety", "findings", "verdicts"]
     assert list(record) == keys
-    assert set(record["verdicts"]) == {"label", "osaid", "mof", "openwashing", "eu_ai_act"}
+    assert set(record["verdicts"]) == {"label", "osaid", "mof", "openwashing", "eu_ai_act", "eu_index"}
     assert "class" in record["verdicts"]["mof"]
 
 

@@ -10,7 +10,16 @@ from builders import CORPUS, corpus_text, safetensors_bytes
 from trueopen.audit import audit
 
 WORDS = "This card documents the model, its intended uses and its limits in some detail. " * 3
-DATA_SECTION = "\n## Training data\n\n" + "The corpus is public-domain text, selected by year, filtered for length and deduplicated; it can be downloaded from the archive. " * 4 + "\n"
+# A data section that gives every OSAID 1.0 data-information item (provenance, scope, selection,
+# labelling, processing and filtering, public and third-party sources).
+DATA_SECTION = ("\n## Training data\n\n"
+                "- Provenance: public-domain books collected from the archive.\n"
+                "- Composition: 1,200 documents (2 million tokens) of English prose.\n"
+                "- Selection: books selected by year of publication.\n"
+                "- Labelling: none; no labels or annotations.\n"
+                "- Processing: filtered for length and deduplicated.\n"
+                "- Where to obtain it: downloaded from https://archive.example/books.\n"
+                "- Third-party data: none; nothing was licensed from third parties.\n")
 TRAIN = "import torch\nopt = torch.optim.AdamW(params, lr=1e-3)\nfor b in data:\n    loss(b).backward()\n    opt.step()\n"
 INFER = "out = model.generate(ids)\nprint(out)\n"
 PREP = "def clean_text(s):\n    return s.strip()\n"
@@ -161,5 +170,21 @@ def test_examples_have_the_expected_verdicts() -> None:
     assert not ow.verdicts.openwashing.flagged
     assert (wash.verdicts.label, wash.verdicts.mof.class_) == ("restricted-weights", "Unclassified")
     assert wash.verdicts.openwashing.flagged
-    assert wash.safety.status == "incomplete"
+    assert wash.safety.status == "clean"  # its legacy .pth is a plain OrderedDict
+    (pth,) = [f for f in wash.safety.files if f.path == "original/consolidated.00.pth"]
+    assert (pth.format, pth.globals, pth.weights_only_ok) == ("pickle", ["collections.OrderedDict"], True)
     assert [c.line for c in wash.claims if c.line > 20] == [24, 26]  # the negated line 91 is no claim
+
+
+def test_verdicts_carry_all_four_frameworks_for_the_examples() -> None:
+    root = Path(__file__).resolve().parents[1] / "examples"
+    fo, ow, wash = (audit(root / n, hash_contents=False).verdicts for n in ("fully-open", "open-weights", "openwashed"))
+    assert (fo.osaid.data_information.met, fo.osaid.code.met, fo.osaid.parameters.met) == (True, True, True)
+    assert (ow.osaid.data_information.met, ow.osaid.code.met, ow.osaid.parameters.met) == (False, False, True)
+    assert (wash.osaid.data_information.met, wash.osaid.code.met, wash.osaid.parameters.met) == (False, False, False)
+    assert ow.osaid.data_information_gaps == ["provenance", "scope and characteristics", "selection", "labelling",
+                                              "processing and filtering", "list of public sources",
+                                              "list of third-party sources"]
+    assert (fo.eu_index.score, ow.eu_index.score, wash.eu_index.score) == (11.0, 4.0, 3.0)
+    assert (fo.eu_ai_act.exempt, ow.eu_ai_act.exempt, wash.eu_ai_act.exempt) == (True, True, False)
+    assert fo.eu_ai_act.systemic_risk is None and fo.eu_ai_act.monetisation == []

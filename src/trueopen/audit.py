@@ -10,6 +10,7 @@ from trueopen.assessors.verdicts import assess
 from trueopen.inspectors.card import read_card
 from trueopen.inspectors.claims import find_claims
 from trueopen.inspectors.components import build_components
+from trueopen.inspectors.datainfo import read_datainfo
 from trueopen.inspectors.integrity import check_integrity
 from trueopen.inspectors.inventory import take_inventory
 from trueopen.inspectors.licenses import map_licenses
@@ -41,8 +42,9 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
     recipe = read_recipe(release, inv.code_texts, card)
     claims = find_claims(release)
     integrity = check_integrity(release, inv, hash_contents=hash_contents, progress=progress)
-    safety = assess_safety(inv)
-    verdicts = assess(components, claims)
+    safety = assess_safety(release)
+    datainfo = read_datainfo(release, card, inv)
+    verdicts = assess(components, claims, datainfo=datainfo, card=card.card, recipe=recipe)
     findings = [*release.problems, *card.findings, *inv.findings, *lm.findings, *component_findings, *integrity.findings]
     files = [FileEntry(path=f.path, size=f.size, sha256=integrity.sha256.get(f.path), kind=inv.kinds.get(f.path, "other"))
              for f in release.files]

@@ -1,69 +1,41 @@
-"""Verdicts (DESIGN.md §3): label, OSAID 1.0, MOF class, openwashing and the EU AI Act
-exemption, each with reasons that name what is missing or not open."""
+"""Verdicts (DESIGN.md §3): label, OSAID 1.0, MOF class, openwashing, the EU AI Act exemption and
+the European Open Source AI Index, each with reasons that name what is missing or not open.
+
+The frameworks have their own modules (osaid, eu_ai_act, eu_index, mof); this one wires them and
+keeps the label and openwashing rules."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from trueopen import licenses as lic
+from trueopen.assessors.eu_ai_act import assess_eu_ai_act
+from trueopen.assessors.eu_ai_act import rules as eu_ai_act_rules
+from trueopen.assessors.eu_index import assess_eu_index
 from trueopen.assessors.mof import ComponentStatus, classify
-from trueopen.record import Claim, Component, EuAiAct, Mof, Openwashing, Osaid, Verdicts
+from trueopen.assessors.osaid import assess_osaid
+from trueopen.assessors.osaid import rules as osaid_rules
+from trueopen.inspectors.datainfo import DataInfo
+from trueopen.record import Card, Claim, Component, Mof, Openwashing, Osaid, Recipe, Verdicts
 
-# OSAID 1.0 "Code": the complete source to train and run the system.
-OSAID_CODE = ("training-code", "data-preprocessing-code", "inference-code", "model-architecture")
-# OSAID 1.0 "Data information": documentation detailed enough to rebuild a similar system.
+# Kept for importers of the old names; the rules themselves are data in data/frameworks/.
+OSAID_CODE = osaid_rules().code_required
 OSAID_DATA_INFO = ("data-card",)
-STILL_OWED = (
-    "a policy to comply with EU copyright law, including TDM opt-outs (Art. 53(1)(c))",
-    "a public summary of the content used for training (Art. 53(1)(d))",
-)
-# Licence categories that allow access, use, modification and distribution with no
-# field-of-use or user restrictions (AI Act recital 102).
-FOSS_CATEGORIES = frozenset({"permissive", "copyleft", "open-data", "open-content"})
+STILL_OWED = eu_ai_act_rules().still_owed
+FOSS_CATEGORIES = eu_ai_act_rules().foss_categories
 
 
-def assess(components: Sequence[Component], claims: Sequence[Claim]) -> Verdicts:
-    """All verdicts from the components and the claims."""
+def assess(components: Sequence[Component], claims: Sequence[Claim], datainfo: DataInfo | None = None,
+           card: Card | None = None, recipe: Recipe | None = None) -> Verdicts:
+    """All verdicts from the components and the claims, plus (when given) the document signals of
+    inspectors.datainfo, the card and the recipe. Without `datainfo` the OSAID data-information
+    items, the stated compute and monetisation are not checked."""
     by_id = {c.id: c for c in components}
-    osaid = _osaid(by_id)
+    osaid = assess_osaid(by_id, datainfo)
     label = _label(by_id, osaid)
     return Verdicts(label=label, osaid=osaid, mof=_mof(by_id), openwashing=_openwashing(label, osaid, claims),
-                    eu_ai_act=_eu_ai_act(by_id))
-
-
-def _osi_approved(expression: str | None) -> bool:
-    if not expression:
-        return False
-    ids = lic.expression_ids(expression)
-    return bool(ids) and all((rec := lic.get_record(i)) is not None and rec.osi_approved for i in ids)
-
-
-def _describe(c: Component) -> str:
-    if not c.present:
-        return f"{c.id} is missing"
-    if c.license.source == "external":
-        return f"{c.id} is only referenced outside the release; its licence cannot be verified"
-    if not c.license.expression:
-        return f"{c.id} has no licence"
-    return f"{c.id} is under {c.license.expression}, which is not open"
-
-
-def _osaid(by_id: dict[str, Component]) -> Osaid:
-    reasons: list[str] = []
-    params = by_id["model-parameters-final"]
-    if not (params.present and params.open):
-        reasons.append(f"parameters: {_describe(params)}")
-    for cid in OSAID_CODE:
-        c = by_id[cid]
-        if not c.present or c.license.source == "external" or not c.license.expression:
-            reasons.append(f"code: {_describe(c)}")
-        elif not _osi_approved(c.license.expression):
-            reasons.append(f"code: {cid} is under {c.license.expression}, which is not OSI-approved")
-    for cid in OSAID_DATA_INFO:
-        c = by_id[cid]
-        if not (c.present and c.open):
-            reasons.append(f"data information: {_describe(c)}")
-    return Osaid(conformant=not reasons, reasons=reasons)
+                    eu_ai_act=assess_eu_ai_act(by_id, datainfo),
+                    eu_index=assess_eu_index(by_id, datainfo, card, recipe))
 
 
 def _label(by_id: dict[str, Component], osaid: Osaid) -> str:
@@ -98,27 +70,3 @@ def _openwashing(label: str, osaid: Osaid, claims: Sequence[Claim]) -> Openwashi
     reasons = [f"{c.path}:{c.line} claims {c.text!r}, but the release is {label}" for c in claims]
     reasons += [f"OSAID 1.0 not met: {r}" for r in osaid.reasons]
     return Openwashing(flagged=True, reasons=reasons)
-
-
-def _eu_ai_act(by_id: dict[str, Component]) -> EuAiAct:
-    reasons: list[str] = []
-    params = by_id["model-parameters-final"]
-    if not params.present:
-        reasons.append("weights are not public in this release")
-    elif not params.license.expression:
-        reasons.append("the weights have no licence")
-    else:
-        ids = lic.expression_ids(params.license.expression)
-        bad = [i for i in ids if (rec := lic.get_record(i)) is None or rec.category not in FOSS_CATEGORIES]
-        if bad:
-            reasons.append(f"the weights' licence {params.license.expression} is not a free and open-source licence "
-                           f"(restricts use, users or fields of use: {', '.join(bad)})")
-    if not by_id["model-architecture"].present:
-        reasons.append("no information on the model architecture")
-    if not by_id["model-card"].present:
-        reasons.append("no information on model usage (no model card)")
-    exempt = not reasons
-    if exempt:
-        reasons.append("free and open-source licence, public weights, architecture and usage information "
-                       "(Art. 53(2)); not available to models with systemic risk")
-    return EuAiAct(exempt=exempt, reasons=reasons, still_owed=list(STILL_OWED))
