@@ -244,8 +244,10 @@ def test_release_content_is_never_executed(tmp_path, release) -> None:
     assert not canary.exists()
     a = audit(root)
     assert not canary.exists()
-    assert a.safety.status == "incomplete"
-    assert {"pytorch_model.bin", "model.pkl"} <= {f.evidence[0].path for f in a.safety.findings}
+    assert a.safety.status == "unsafe"
+    blocked = {f.evidence[0].path for f in a.safety.findings if f.severity == "block"}
+    assert {"pytorch_model.bin", "model.pkl", "tokenizer_config.json"} <= blocked
+    assert any(f.evidence[0].path == "config.json" and "auto_map" in f.message for f in a.safety.findings)
 
 
 def test_input_error_from_api(tmp_path) -> None:

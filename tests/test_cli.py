@@ -24,7 +24,7 @@ def test_table_output_names_the_verdicts() -> None:
     proc = run_cli("audit", str(EXAMPLES / "openwashed"), "--no-hash")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "restricted-weights" in out and "FLAGGED" in out and "incomplete" in out
+    assert "restricted-weights" in out and "FLAGGED" in out and "Safety           clean" in out
     assert "\x1b[" not in out  # no colour codes when stdout is not a terminal
     assert proc.stderr == ""  # no progress bar when stderr is not a terminal
 
@@ -52,7 +52,7 @@ def test_demo_compares_the_examples() -> None:
     rows = {line.split()[0]: line.split() for line in proc.stdout.splitlines() if line.split() and line.split()[0] in {"fully-open", "open-weights", "openwashed"}}
     assert rows["fully-open"][1:] == ["open-source", "yes", "Class", "I", "no", "clean"]
     assert rows["open-weights"][1:] == ["open-weights", "no", "Unclassified", "no", "clean"]
-    assert rows["openwashed"][1:] == ["restricted-weights", "no", "Unclassified", "flagged", "incomplete"]
+    assert rows["openwashed"][1:] == ["restricted-weights", "no", "Unclassified", "flagged", "clean"]
 
 
 def test_demo_json_is_a_list() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from trueopen.record import Finding, Target
 
@@ -21,6 +21,8 @@ class Reader(Protocol):
     """Reads byte ranges of release files; raises OSError when a file cannot be read."""
 
     def read_at(self, path: str, offset: int, length: int) -> bytes: ...
+
+    def open(self, path: str) -> BinaryIO: ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class Release:
     def read_at(self, path: str, offset: int, length: int) -> bytes:
         """Up to `length` bytes of `path` from `offset`. Raises OSError when unreadable."""
         return self.reader.read_at(path, offset, length)
+
+    def open(self, path: str) -> BinaryIO:
+        """A binary stream over one file. Raises OSError when unreadable."""
+        return self.reader.open(path)
 
     def head(self, path: str, length: int = SNIFF_BYTES) -> bytes:
         """The first bytes of a file, or b'' when it cannot be read."""

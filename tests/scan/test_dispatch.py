@@ -69,7 +69,8 @@ def _i(v: str) -> Issue:
 
 def test_status_rules() -> None:
     assert file_status((_i("block"), _i("review")), "x") == "unsafe"
-    assert file_status((_i("review"), _i("info")), "x") == "review"
+    assert file_status((_i("review"), _i("info")), "x") == "incomplete"  # fail closed
+    assert file_status((_i("review"), _i("info")), None) == "review"
     assert file_status((_i("info"),), "limit x") == "incomplete"
     assert file_status((_i("info"),), None) == "clean"
     assert file_status((), None) == "clean"

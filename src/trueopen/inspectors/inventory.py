@@ -37,7 +37,6 @@ class Inventory:
     kinds: dict[str, str] = field(default_factory=dict)
     hits: dict[str, list[Hit]] = field(default_factory=lambda: defaultdict(list))
     findings: list[Finding] = field(default_factory=list)
-    pickle_files: list[str] = field(default_factory=list)
     license_files: list[str] = field(default_factory=list)
     code_texts: dict[str, str] = field(default_factory=dict)  # text of code/config files, for the recipe
 
@@ -54,7 +53,6 @@ class _Rules:
         c = lambda pats: re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE) if pats else re.compile(r"(?!x)x")
         w = raw["weights"]
         self.weight_ext = set(w["extensions"])
-        self.pickle_ext = set(w["pickle_extensions"])
         self.weight_metadata = c(w["metadata_names"])
         self.not_weights = c(w["not_weights_names"])
         self.intermediate_dir = c(w["intermediate_dirs"])
@@ -140,8 +138,6 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
         return "weights-index"
     if ext in r.weight_ext and not r.not_weights.search(name):
         return _weights(release, path, size, name, ext, dirs, inv, r)
-    if ext in r.pickle_ext:
-        inv.pickle_files.append(path)
     if r.weight_metadata.search(name):
         inv.add("model-metadata", path, "training state saved with the model")
         return "metadata"
@@ -194,9 +190,6 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
 
 
 def _weights(release: Release, path: str, size: int, name: str, ext: str, dirs: list[str], inv: Inventory, r: _Rules) -> str:
-    head = release.head(path, 8)
-    if ext in r.pickle_ext or _looks_pickled(head):
-        inv.pickle_files.append(path)
     if size == 0:
         inv.findings.append(Finding(rule="empty-weights", severity="warn", message=f"{path}: weights file is empty (0 bytes); not counted as parameters",
                                     evidence=[Evidence(path=path, detail="0 bytes")]))
@@ -208,11 +201,6 @@ def _weights(release: Release, path: str, size: int, name: str, ext: str, dirs: 
     detail = "adapter weights (final)" if name.startswith("adapter_") else "final weights"
     inv.add("model-parameters-final", path, f"{detail} ({ext.lstrip('.')})")
     return "weights"
-
-
-def _looks_pickled(head: bytes) -> bool:
-    """Pickle protocol 2+ streams start with PROTO; torch zips start with a zip header."""
-    return (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5) or head.startswith(b"PK\x03\x04")
 
 
 def _code(release: Release, path: str, name: str, inv: Inventory, r: _Rules) -> None:

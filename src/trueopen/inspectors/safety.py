@@ -1,24 +1,38 @@
-"""Safety, first version: name the pickle-based files, which a loader would execute.
-
-Until the pickle analyser lands, a release with pickle-based files is `incomplete` (fail
-closed: never `clean` for something not analysed). Nothing is ever unpickled or imported.
-"""
+"""Safety: every file scanned by the model-file engine (trueopen.scan), never loaded."""
 
 from __future__ import annotations
 
-from trueopen.inspectors.inventory import Inventory
-from trueopen.record import Evidence, Finding, Safety
+from collections.abc import Callable
+
+from trueopen.record import Evidence, Finding, Safety, SafetyFile
+from trueopen.release import Release
+from trueopen.scan.engine import scan_release, worst
+from trueopen.scan.result import FileScan
+
+SEVERITY = {"block": "block", "review": "warn", "info": "info"}
+# Formats that carry no code and had nothing to say are left out of `safety.files`.
+QUIET_FORMATS = frozenset({"text", "unknown"})
 
 
-def assess_safety(inv: Inventory) -> Safety:
-    """`clean` when no file is pickle-based, else `incomplete` with one finding per file."""
-    pickles = sorted(set(inv.pickle_files))
-    if not pickles:
-        return Safety(status="clean")
-    findings = [
-        Finding(rule="pickle-not-analysed", severity="warn",
-                message=f"{path}: pickle-based file not analysed yet; loading it could run code",
-                evidence=[Evidence(path=path, detail="pickle-based format; not unpickled")])
-        for path in pickles
-    ]
-    return Safety(status="incomplete", findings=findings)
+def assess_safety(release: Release, progress: Callable[[int], None] | None = None) -> Safety:
+    """Scan the release and summarise: the worst status, one finding per issue, one entry per
+    file whose format can carry code."""
+    scans = scan_release(release, progress=progress)
+    findings = [finding for scan in scans for finding in to_findings(scan)]
+    files = [SafetyFile(path=s.path, format=s.format, status=s.status, globals=list(s.globals),
+                        weights_only_ok=s.weights_only_ok, stopped_by=s.stopped_by)
+             for s in scans if s.format not in QUIET_FORMATS or s.issues]
+    return Safety(status=worst(s.status for s in scans), findings=findings, files=files)
+
+
+def to_findings(scan: FileScan) -> list[Finding]:
+    """The scan's issues as audit findings, with their byte offsets as evidence."""
+    out = []
+    for issue in scan.issues:
+        where = f"{scan.path}!{issue.member}" if issue.member else scan.path
+        detail = f"{issue.detail} (trick: {issue.trick})" if issue.trick else issue.detail
+        out.append(Finding(rule=f"safety-{issue.rule}", severity=SEVERITY.get(issue.verdict, "info"),
+                           message=f"{where}: {detail}",
+                           evidence=[Evidence(path=scan.path, offset=issue.offset,
+                                              detail=f"member {issue.member}: {detail}" if issue.member else detail)]))
+    return out

@@ -167,12 +167,15 @@ class Collector:
 
 
 def file_status(issues: tuple[Issue, ...] | list[Issue], stopped_by: str | None) -> str:
-    """any block -> unsafe; else any review -> review; else incomplete if stopped; else clean."""
+    """any block -> unsafe; else incomplete if stopped; else any review -> review; else clean.
+
+    Incomplete outranks review: what was not analysed may hide worse than what was (fail closed).
+    """
     verdicts = {i.verdict for i in issues}
     if "block" in verdicts:
         return "unsafe"
-    if "review" in verdicts:
-        return "review"
     if stopped_by:
         return "incomplete"
+    if "review" in verdicts:
+        return "review"
     return "clean"

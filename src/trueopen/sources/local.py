@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from trueopen.errors import InputError
 from trueopen.record import Evidence, Finding, Target
@@ -20,6 +21,13 @@ class LocalReader:
 
     def __init__(self, real_paths: dict[str, str]) -> None:
         self._real = real_paths
+
+    def open(self, path: str) -> BinaryIO:
+        """A binary stream over one file (the caller closes it)."""
+        real = self._real.get(path)
+        if real is None:
+            raise FileNotFoundError(2, "not in the release", path)
+        return open(real, "rb")  # noqa: SIM115 - returned to the caller
 
     def read_at(self, path: str, offset: int, length: int) -> bytes:
         real = self._real.get(path)
