@@ -33,6 +33,7 @@ app = typer.Typer(
 class Format(str, Enum):
     table = "table"
     json = "json"
+    mot = "mot"  # a Model Openness Tool record (YAML), `audit` only
 
 
 def _version(value: bool) -> None:
@@ -63,6 +64,8 @@ def audit(
 
         trueopen audit ./big-model --no-hash
 
+        trueopen audit ./my-model --format mot -o models/my-model.yml   # a Model Openness Tool record
+
     Exit codes: 0 audited (whatever the verdict), 2 bad input.
     """
     from trueopen.audit import audit as run_audit
@@ -72,6 +75,10 @@ def audit(
     with _errors():
         if format is Format.json:
             _emit(result.to_json(), output)
+        elif format is Format.mot:
+            from trueopen.mot.export import audit_to_mot, to_yaml
+
+            _emit(to_yaml(audit_to_mot(result)), output)
         else:
             _emit_table(lambda console: _table().render(result, console), output)
 
@@ -116,6 +123,173 @@ def schema(
 
     with _errors():
         _emit(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", output)
+
+
+class MofFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def mof(
+    files: Annotated[list[Path], typer.Argument(help="Model Openness Tool model records (models/*.yml).", show_default=False)],
+    format: Annotated[MofFormat, typer.Option("--format", "-f", help="Output format.")] = MofFormat.table,
+    normalise: Annotated[bool, typer.Option("--normalise", help="Read free-text licence names as trueopen ids ('Apache 2.0' -> Apache-2.0) instead of matching them literally as MOT does.")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Evaluate Model Openness Tool records: MOF class, progress per class, what the next class needs.
+
+    By default the result is MOT-exact: licences are matched literally against MOT's lists, so
+    "Apache 2.0" is not open, as on mot.isitopen.ai. `--normalise` reads such spellings first.
+
+    Examples:
+
+        trueopen mof models/OLMo-7B.yml
+
+        trueopen mof models/*.yml --format json
+
+        trueopen mof models/Falcon-40B.yml --normalise
+
+    Exit codes: 0 evaluated (whatever the class), 2 a file is not a readable MOT record.
+    """
+    from trueopen.mot.records import evaluate_file
+    from trueopen.mot.render import render_json, render_table
+
+    with _errors():
+        evaluations = [evaluate_file(f, strict=not normalise) for f in files]
+        if format is MofFormat.json:
+            _emit(render_json(evaluations), output)
+        else:
+            _emit_table(lambda console: render_table(evaluations, console), output)
+
+
+class ExplainFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def explain(
+    target: Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)],
+    format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="Output format.")] = ExplainFormat.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    no_hash: Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")] = False,
+) -> None:
+    """Explain the verdicts in plain language: for each framework (label and openwashing, MOF,
+    OSAID 1.0, EU AI Act, European Open Source AI Index) what the result is and what would
+    change it, each point citing its evidence (path:line).
+
+    Examples:
+
+        trueopen explain ./my-model
+
+        trueopen explain release.tar.gz --format json --output why.json
+
+    Exit codes: 0 explained (whatever the verdict), 2 bad input.
+    """
+    from trueopen.audit import audit as run_audit
+    from trueopen.formats import explain as explain_format
+
+    with _errors(), _progress(target, enabled=not no_hash) as progress:
+        result = run_audit(target, hash_contents=not no_hash, progress=progress)
+    with _errors():
+        if format is ExplainFormat.json:
+            _emit(explain_format.to_json(result), output)
+        else:
+            _emit_table(lambda console: explain_format.render(result, console), output)
+
+
+class LicenseFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command("license")
+def license_(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to identify the licences of.", show_default=False)] = None,
+    terms: Annotated[Optional[str], typer.Option("--terms", help="Print the terms of this licence id (SPDX id, LicenseRef-trueopen-*, Hugging Face id).")] = None,
+    format: Annotated[LicenseFormat, typer.Option("--format", "-f", help="table or json.")] = LicenseFormat.table,  # noqa: A002
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Identify the licences of files or folders, or print one licence's terms.
+
+    Examples:
+
+        trueopen license LICENSE ./my-model
+
+        trueopen license ./my-model --format json
+
+        trueopen license --terms llama3.1
+
+    The JSON is a list of records shaped like the audit's `licenses[]`.
+    Exit codes: 0 done (also when nothing is found), 2 bad input or unknown licence id.
+    """
+    from trueopen.formats import license_report
+
+    with _errors():
+        if terms:
+            if format is LicenseFormat.json:
+                from io import StringIO
+
+                buf = StringIO()
+                license_report.render_terms(terms, Console(file=buf, width=200, color_system=None), as_json=True)
+                _emit(buf.getvalue(), output)
+            else:
+                _emit_table(lambda console: license_report.render_terms(terms, console), output)
+            return
+        if not paths:
+            raise InputError("name at least one file or folder, or --terms ID")
+        found = license_report.identify_paths(list(paths))
+        if format is LicenseFormat.json:
+            _emit(license_report.render_json(found), output)
+        else:
+            _emit_table(lambda console: license_report.render_table(found, console), output)
+
+
+class ScanFormat(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Model files, archives or release folders.", show_default=False)],
+    format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,  # noqa: A002
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Scan model files for content that runs code when loaded, without ever loading them.
+
+    Pickles (and the torch, numpy and joblib files built on them) are interpreted, not
+    unpickled; archives are read in place; GGUF and tokenizer chat templates are analysed,
+    never rendered; ONNX, Keras, SavedModel and `auto_map` code are reported.
+
+    Examples:
+
+        trueopen scan pytorch_model.bin
+
+        trueopen scan ./my-model --format sarif --output trueopen.sarif
+
+    Exit codes: 0 clean, 1 something is blocked (unsafe), 2 incomplete analysis or bad input
+    (fail closed), 3 only things that need review.
+    """
+    from trueopen.scan.engine import scan_paths
+
+    with _errors():
+        report = scan_paths([str(p) for p in paths])
+        if format is ScanFormat.json:
+            from trueopen.formats.scan_report import render_json
+
+            _emit(render_json(report), output)
+        elif format is ScanFormat.sarif:
+            from trueopen.formats.sarif import render as render_sarif
+
+            _emit(render_sarif(report), output)
+        else:
+            from trueopen.formats.scan_report import render_table
+
+            _emit_table(lambda console: render_table(report, console), output)
+    raise typer.Exit(report.exit_code)
 
 
 def _table():

@@ -78,6 +78,47 @@ class Recipe(_Frozen):
     hardware: list[Evidence] = []
 
 
+Freedom = Literal["yes", "conditional", "no"]
+
+
+class Freedoms(_Frozen):
+    """What a licence lets everyone do: yes, conditional (allowed with conditions) or no."""
+
+    use: Freedom
+    study: Freedom
+    modify: Freedom
+    share: Freedom
+    commercial: Freedom
+
+
+class AcceptableUsePolicy(_Frozen):
+    incorporated: bool
+    url: str | None = None
+    licensor_may_change: bool | None = Field(default=None, description="Whether the licensor may change the policy after release.")
+
+
+class LicenseTerms(_Frozen):
+    """The terms people ask about, from trueopen's terms record of the licence (data/licenses/terms.yml)."""
+
+    osi_approved: bool
+    fsf_libre: bool
+    mof_content_types: list[str] = Field(default=[], description="Content types the Model Openness Tool lists the licence for (code, data, document).")
+    commercial: str = Field(description="yes, conditional, no or unknown")
+    threshold: str | None = Field(default=None, description="User or revenue threshold.")
+    acceptable_use_policy: AcceptableUsePolicy
+    outputs: str | None = Field(default=None, description="Restrictions on using outputs.")
+    naming: str | None = Field(default=None, description="Naming or attribution requirements.")
+    geographic: str | None = None
+    redistribution: str | None = None
+    derivatives_inherit: bool | None = Field(default=None, description="Whether derivatives (fine-tunes, distilled models) inherit the licence.")
+    termination: str | None = None
+    governing_law: str | None = None
+    freedoms: Freedoms
+    verified: str | None = Field(default=None, description="primary (read in the licence text) or secondary")
+    derived: bool = Field(description="True when only the licence's category speaks for these terms.")
+    source: str
+
+
 class LicenseFinding(_Frozen):
     """A licence identified in the release: in a file, a header or the card metadata."""
 
@@ -90,6 +131,12 @@ class LicenseFinding(_Frozen):
     kind: str = Field(description="text, notice, policy, header or metadata")
     governs: str = Field(description="The folder this licence governs ('' for the whole release).")
     evidence: list[Evidence] = []
+    end_line: int | None = Field(default=None, description="Last line of the matched span (the evidence line is the first).")
+    decided_by: str | None = Field(default=None, description="The clause or version line that told this licence apart from its nearest neighbour.")
+    same_text: list[str] = Field(default=[], description="SPDX ids whose texts are word-for-word the same as this one's (e.g. GPL-2.0-only / -or-later).")
+    aliases: list[str] = Field(default=[], description="Other names of the licence: ScanCode keys, Hugging Face card ids.")
+    markers: list[str] = Field(default=[], description="Restrictive clause markers found in the text (always given for unidentified texts).")
+    terms: LicenseTerms | None = None
 
 
 class Claim(_Frozen):
@@ -105,9 +152,21 @@ class Finding(_Frozen):
     evidence: list[Evidence] = []
 
 
+class SafetyFile(_Frozen):
+    """The safety scan of one file whose format can carry code (pickles, archives, weights, templates)."""
+
+    path: str
+    format: str
+    status: SafetyStatus
+    globals: list[str] = Field(default=[], description="Every Python global a pickle in the file names.")
+    weights_only_ok: bool | None = Field(default=None, description="Would torch.load(weights_only=True) accept it? Null when unknown or not a torch file.")
+    stopped_by: str | None = Field(default=None, description="The limit or problem that stopped the analysis (status incomplete).")
+
+
 class Safety(_Frozen):
     status: SafetyStatus
     findings: list[Finding] = []
+    files: list[SafetyFile] = []
 
 
 class Card(_Frozen):
@@ -125,6 +184,12 @@ class Card(_Frozen):
 class Osaid(_Frozen):
     conformant: bool
     reasons: list[str] = []
+    data_information: OsaidElement = Field(default_factory=lambda: OsaidElement(met=False))
+    code: OsaidElement = Field(default_factory=lambda: OsaidElement(met=False))
+    parameters: OsaidElement = Field(default_factory=lambda: OsaidElement(met=False))
+    data_information_gaps: list[str] = Field(
+        default=[], description="Data-information items not found: provenance, scope and characteristics, selection, "
+        "labelling, processing and filtering, list of public sources, list of third-party sources.")
 
 
 class Mof(_Frozen):
@@ -146,6 +211,45 @@ class EuAiAct(_Frozen):
     exempt: bool
     reasons: list[str] = []
     still_owed: list[str] = []
+    evidence: list[Evidence] = Field(default=[], description="Evidence for the exemption conditions (licence, weights, architecture, usage).")
+    systemic_risk: bool | None = Field(
+        default=None, description="True when the stated training compute is above 10^25 FLOP (Art. 51(2)); null when none is stated.")
+    training_compute_flop: float | None = None
+    compute_evidence: list[Evidence] = []
+    monetisation: list[Evidence] = Field(default=[], description="Signs of monetisation (recital 103): pricing, paid API, commercial licence thresholds.")
+    copyright_policy: list[Evidence] = Field(default=[], description="Statements on a copyright policy / TDM opt-outs (Art. 53(1)(c)); still owed either way.")
+    training_content_summary: list[Evidence] = Field(default=[], description="Statements on a training-content summary (Art. 53(1)(d)); still owed either way.")
+
+
+class OsaidElement(_Frozen):
+    """One of the three OSAID 1.0 elements (data information, code, parameters)."""
+
+    met: bool
+    reasons: list[str] = []
+    evidence: list[Evidence] = []
+
+
+EuIndexGrade = Literal["open", "partial", "closed"]
+
+
+class EuIndexDimension(_Frozen):
+    """One dimension of the European Open Source AI Index, graded from the release's evidence."""
+
+    id: str
+    name: str
+    grade: EuIndexGrade
+    points: float
+    reasons: list[str] = []
+    evidence: list[Evidence] = []
+
+
+class EuIndex(_Frozen):
+    """The European Open Source AI Index: 12 dimensions, open = 1, partial = 0.5, closed = 0."""
+
+    score: float
+    max_score: int = 12
+    dimensions: list[EuIndexDimension] = []
+    notes: list[str] = []
 
 
 class Verdicts(_Frozen):
@@ -154,6 +258,7 @@ class Verdicts(_Frozen):
     mof: Mof
     openwashing: Openwashing
     eu_ai_act: EuAiAct
+    eu_index: EuIndex
 
 
 class Audit(_Frozen):

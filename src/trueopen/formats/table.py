@@ -47,6 +47,8 @@ def render(audit: Audit, console: Console) -> None:
     head.add_row("MOF", f"{v.mof.class_}  ({progress})")
     head.add_row("Openwashing", Text("FLAGGED", style="bold red") if v.openwashing.flagged else Text("no", style="green"))
     head.add_row("EU AI Act 53(2)", Text("exemption can apply", style="green") if v.eu_ai_act.exempt else Text("no exemption", style="red"))
+    grades = " ".join(f"{g}:{sum(1 for d in v.eu_index.dimensions if d.grade == g)}" for g in ("open", "partial", "closed"))
+    head.add_row("EU OSAI index", f"{v.eu_index.score:g} / {v.eu_index.max_score}  ({grades})")
     head.add_row("Safety", Text(audit.safety.status, style=SAFETY_STYLE[audit.safety.status]))
     console.print(head)
     console.print()
@@ -65,6 +67,9 @@ def render(audit: Audit, console: Console) -> None:
             ev += f" +{len(c.evidence) - 1}"
         comps.add_row(c.id, _yes(c.present), _yes(c.open), lic, ev)
     console.print(comps)
+    from trueopen.formats import freedoms  # the freedoms matrix, after the Components table
+
+    freedoms.render(audit, console)
 
     if audit.licenses:
         lt = Table(title="Licences", box=box.SIMPLE_HEAD, title_justify="left")
