@@ -33,7 +33,18 @@ app = typer.Typer(
 class Format(str, Enum):
     table = "table"
     json = "json"
-    mot = "mot"  # a Model Openness Tool record (YAML), `audit` only
+
+
+class AuditFormat(str, Enum):
+    table = "table"
+    json = "json"
+    mot = "mot"  # a Model Openness Tool record (YAML)
+
+
+class ScanFormat(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
 
 
 def _version(value: bool) -> None:
@@ -50,7 +61,7 @@ def _main(version: Annotated[Optional[bool], typer.Option("--version", callback=
 @app.command()
 def audit(
     target: Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    format: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
     no_hash: Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")] = False,
 ) -> None:
@@ -73,9 +84,9 @@ def audit(
     with _errors(), _progress(target, enabled=not no_hash) as progress:
         result = run_audit(target, hash_contents=not no_hash, progress=progress)
     with _errors():
-        if format is Format.json:
+        if format is AuditFormat.json:
             _emit(result.to_json(), output)
-        elif format is Format.mot:
+        elif format is AuditFormat.mot:
             from trueopen.mot.export import audit_to_mot, to_yaml
 
             _emit(to_yaml(audit_to_mot(result)), output)
@@ -125,15 +136,10 @@ def schema(
         _emit(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", output)
 
 
-class MofFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 @app.command()
 def mof(
     files: Annotated[list[Path], typer.Argument(help="Model Openness Tool model records (models/*.yml).", show_default=False)],
-    format: Annotated[MofFormat, typer.Option("--format", "-f", help="Output format.")] = MofFormat.table,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     normalise: Annotated[bool, typer.Option("--normalise", help="Read free-text licence names as trueopen ids ('Apache 2.0' -> Apache-2.0) instead of matching them literally as MOT does.")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
 ) -> None:
@@ -157,21 +163,16 @@ def mof(
 
     with _errors():
         evaluations = [evaluate_file(f, strict=not normalise) for f in files]
-        if format is MofFormat.json:
+        if format is Format.json:
             _emit(render_json(evaluations), output)
         else:
             _emit_table(lambda console: render_table(evaluations, console), output)
 
 
-class ExplainFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 @app.command()
 def explain(
     target: Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)],
-    format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="Output format.")] = ExplainFormat.table,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
     no_hash: Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")] = False,
 ) -> None:
@@ -193,22 +194,17 @@ def explain(
     with _errors(), _progress(target, enabled=not no_hash) as progress:
         result = run_audit(target, hash_contents=not no_hash, progress=progress)
     with _errors():
-        if format is ExplainFormat.json:
+        if format is Format.json:
             _emit(explain_format.to_json(result), output)
         else:
             _emit_table(lambda console: explain_format.render(result, console), output)
-
-
-class LicenseFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 @app.command("license")
 def license_(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to identify the licences of.", show_default=False)] = None,
     terms: Annotated[Optional[str], typer.Option("--terms", help="Print the terms of this licence id (SPDX id, LicenseRef-trueopen-*, Hugging Face id).")] = None,
-    format: Annotated[LicenseFormat, typer.Option("--format", "-f", help="table or json.")] = LicenseFormat.table,  # noqa: A002
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,  # noqa: A002
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
 ) -> None:
     """Identify the licences of files or folders, or print one licence's terms.
@@ -228,28 +224,18 @@ def license_(
 
     with _errors():
         if terms:
-            if format is LicenseFormat.json:
-                from io import StringIO
-
-                buf = StringIO()
-                license_report.render_terms(terms, Console(file=buf, width=200, color_system=None), as_json=True)
-                _emit(buf.getvalue(), output)
+            if format is Format.json:
+                _emit(license_report.terms_json(terms), output)
             else:
                 _emit_table(lambda console: license_report.render_terms(terms, console), output)
             return
         if not paths:
             raise InputError("name at least one file or folder, or --terms ID")
         found = license_report.identify_paths(list(paths))
-        if format is LicenseFormat.json:
+        if format is Format.json:
             _emit(license_report.render_json(found), output)
         else:
             _emit_table(lambda console: license_report.render_table(found, console), output)
-
-
-class ScanFormat(str, Enum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
 
 
 @app.command()

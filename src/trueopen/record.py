@@ -32,6 +32,14 @@ class Evidence(_Frozen):
     offset: int | None = None
     detail: str
 
+    def where(self) -> str:
+        """`path:line`, `path@offset` or `path`: how a report cites this evidence."""
+        if self.line:
+            return f"{self.path}:{self.line}"
+        if self.offset is not None:
+            return f"{self.path}@{self.offset}"
+        return self.path
+
 
 class Tool(_Frozen):
     name: str = "trueopen"

@@ -89,10 +89,10 @@ def assess_eu_ai_act(by_id: Mapping[str, Component], datainfo: DataInfo | None =
     if risk:
         reasons.append(f"stated training compute {flop:.3g} FLOP is above 10^25 FLOP: presumed systemic risk "
                        f"(Art. 51(2)), and the exemption is not available to models with systemic risk "
-                       f"({_where(compute_evidence[0])})")
+                       f"({compute_evidence[0].where()})")
     monetisation = _monetisation(datainfo, r)
     if monetisation:
-        shown = ", ".join(f"{_where(e)} ({e.detail})" for e in monetisation[:3])
+        shown = ", ".join(f"{e.where()} ({e.detail})" for e in monetisation[:3])
         reasons.append(f"signs of monetisation (recital 103: a model provided against a price or otherwise monetised "
                        f"gets no exemption): {shown}")
     exempt = not reasons
@@ -103,7 +103,7 @@ def assess_eu_ai_act(by_id: Mapping[str, Component], datainfo: DataInfo | None =
             reasons.append("the documents state no training compute: systemic risk (above 10^25 FLOP, Art. 51(2)) "
                            "cannot be ruled out from the files")
         else:
-            reasons.append(f"stated training compute {flop:.3g} FLOP is not above 10^25 FLOP ({_where(compute_evidence[0])})")
+            reasons.append(f"stated training compute {flop:.3g} FLOP is not above 10^25 FLOP ({compute_evidence[0].where()})")
     return EuAiAct(
         exempt=exempt, reasons=reasons, still_owed=list(r.still_owed), evidence=evidence[:MAX_EVIDENCE],
         systemic_risk=risk, training_compute_flop=flop, compute_evidence=compute_evidence,
@@ -121,5 +121,3 @@ def _monetisation(datainfo: DataInfo | None, r: EuAiActRules) -> list[Evidence]:
     return out[:MAX_EVIDENCE]
 
 
-def _where(e: Evidence) -> str:
-    return f"{e.path}:{e.line}" if e.line else e.path

@@ -65,18 +65,11 @@ def render(audit: Audit, console: Console) -> None:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def where(e: Evidence) -> str:
-    if e.line:
-        return f"{e.path}:{e.line}"
-    if e.offset is not None:
-        return f"{e.path}@{e.offset}"
-    return e.path
-
 
 def _cites(items: Iterable[Evidence], limit: int = MAX_CITES) -> list[str]:
     out: list[str] = []
     for e in items:
-        w = where(e)
+        w = e.where()
         if w and w not in out:
             out.append(w)
         if len(out) >= limit:

@@ -133,8 +133,8 @@ def render_table(findings: list[LicenseFinding], console: Console) -> None:
     console.print(t)
 
 
-def render_terms(license_id: str, console: Console, as_json: bool = False) -> None:
-    """One licence's record and terms; InputError when the id is unknown."""
+def _lookup(license_id: str):
+    """The record and terms of a licence named by any id or alias; InputError when unknown."""
     from trueopen import licenses as lic
     from trueopen.inspectors.licenses import terms_model
 
@@ -142,12 +142,20 @@ def render_terms(license_id: str, console: Console, as_json: bool = False) -> No
     rec = lic.get_record(match.id if match else license_id)
     if rec is None:
         raise InputError(f"unknown licence id: {license_id}")
-    terms = terms_model(rec.id)
-    if as_json:
-        doc = {"id": rec.id, "name": rec.name, "category": rec.category, "open": rec.open, "aliases": list(rec.aliases),
-               "terms": terms.model_dump(mode="json") if terms else None}
-        console.print_json(json.dumps(doc, sort_keys=True))
-        return
+    return rec, terms_model(rec.id)
+
+
+def terms_json(license_id: str) -> str:
+    """One licence's record and terms as JSON; InputError when the id is unknown."""
+    rec, terms = _lookup(license_id)
+    doc = {"id": rec.id, "name": rec.name, "category": rec.category, "open": rec.open, "aliases": list(rec.aliases),
+           "terms": terms.model_dump(mode="json") if terms else None}
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def render_terms(license_id: str, console: Console) -> None:
+    """One licence's record and terms as a table; InputError when the id is unknown."""
+    rec, terms = _lookup(license_id)
     g = Table.grid(padding=(0, 2))
     g.add_column(style="bold", no_wrap=True)
     g.add_column(overflow="fold")

@@ -9,20 +9,12 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from trueopen.record import Audit, Evidence
+from trueopen.record import Audit
 
 LABEL_STYLE = {"open-source": "bold green", "open-weights": "bold yellow", "restricted-weights": "bold red", "closed": "bold red"}
 SAFETY_STYLE = {"clean": "green", "review": "yellow", "unsafe": "bold red", "incomplete": "yellow"}
 SEVERITY_STYLE = {"block": "bold red", "warn": "yellow", "info": "dim"}
 
-
-def where(e: Evidence) -> str:
-    """path:line (or path@offset) of a piece of evidence."""
-    if e.line:
-        return f"{e.path}:{e.line}"
-    if e.offset is not None:
-        return f"{e.path}@{e.offset}"
-    return e.path
 
 
 def short_id(expression: str) -> str:
@@ -62,7 +54,7 @@ def render(audit: Audit, console: Console) -> None:
     for c in audit.components:
         lic = short_id(c.license.expression) if c.license.expression else ("external" if c.license.source == "external" else "-")
         first = c.evidence[0] if c.evidence else None
-        ev = where(first) if first else ""
+        ev = first.where() if first else ""
         if len(c.evidence) > 1:
             ev += f" +{len(c.evidence) - 1}"
         comps.add_row(c.id, _yes(c.present), _yes(c.open), lic, ev)
@@ -76,7 +68,7 @@ def render(audit: Audit, console: Console) -> None:
         for col in ("File", "Licence", "Kind", "Open", "Category", "Governs"):
             lt.add_column(col)
         for l in audit.licenses:
-            lt.add_row(where(l.evidence[0]) if l.evidence else l.path, short_id(l.id), l.kind, _yes(l.open), l.category, (l.governs or ".") + "/")
+            lt.add_row(l.evidence[0].where() if l.evidence else l.path, short_id(l.id), l.kind, _yes(l.open), l.category, (l.governs or ".") + "/")
         console.print(lt)
 
     rt = Table(title="Recipe", box=box.SIMPLE_HEAD, title_justify="left")
@@ -86,7 +78,7 @@ def render(audit: Audit, console: Console) -> None:
     for name, items in (("hyperparameters", audit.recipe.hyperparameters), ("seeds", audit.recipe.seeds),
                         ("framework versions", audit.recipe.framework_versions), ("data order", audit.recipe.data_order),
                         ("hardware", audit.recipe.hardware)):
-        rt.add_row(name, str(len(items)), where(items[0]) if items else "-")
+        rt.add_row(name, str(len(items)), items[0].where() if items else "-")
     console.print(rt)
 
     reasons: list[Text] = []
