@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import CORPUS, corpus_text, safetensors_bytes
+from builders import corpus_text, safetensors_bytes
 from trueopen.audit import audit
 
 WORDS = "This card documents the model, its intended uses and its limits in some detail. " * 3
