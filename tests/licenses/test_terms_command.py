@@ -115,3 +115,18 @@ def test_license_terms_command() -> None:
     assert doc["id"] == "MIT" and doc["terms"]["freedoms"]["commercial"] == "yes"
     assert run_cli("license", "--terms", "no-such-licence").returncode == 2
     assert run_cli("license").returncode == 2
+
+
+def test_damaged_index_cache_is_rebuilt(tmp_path, monkeypatch) -> None:
+    """A cut or garbled cache file must not break identification: it is rebuilt."""
+    import trueopen.licenses.fulltext as ft
+
+    monkeypatch.setenv("TRUEOPEN_CACHE_DIR", str(tmp_path))
+    ft._index.cache_clear()
+    ft._index()
+    (cached,) = list((tmp_path / "trueopen").glob("spdx-index-*.bin"))
+    for garbage in (cached.read_bytes()[:100], b"\xff" * 64, b""):
+        cached.write_bytes(garbage)
+        ft._index.cache_clear()
+        assert ft._index().ids  # rebuilt, not crashed
+    ft._index.cache_clear()

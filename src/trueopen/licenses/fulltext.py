@@ -267,8 +267,8 @@ def _index() -> _Index:
     path = _cache_dir() / f"spdx-index-{digest}.bin"
     try:
         return _load(path)
-    except (OSError, ValueError, KeyError):
-        pass
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        pass  # absent or damaged (a cut write, another version): rebuild it
     idx = _build(raw)
     try:
         _save(idx, path)
