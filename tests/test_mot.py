@@ -258,7 +258,7 @@ def test_yaml_tags_are_not_constructed(tmp_path: Path) -> None:
         ("unlicensed", None),
         ("Component not include.", None),
         ("Apache-2.0 and CC-BY-NC-4.0 and additional terms", None),  # one part unknown: no guess
-        ("arXiv.org perpetual non-exclusive license 1.0", None),
+        ("arXiv.org perpetual non-exclusive license 1.0", "LicenseRef-trueopen-arxiv-nonexclusive-1.0"),
         ("", None),
         (None, None),
     ],
