@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import array
 import gzip
+import io
 import hashlib
 import json
 import os
@@ -132,7 +133,7 @@ def _bundle_bytes() -> bytes:
 
 
 def _bundle(raw: bytes) -> dict:
-    with gzip.GzipFile(fileobj=__import__("io").BytesIO(raw)) as f:
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
         data = f.read(BUNDLE_MAX_BYTES + 1)
     if len(data) > BUNDLE_MAX_BYTES:
         raise ValueError("SPDX bundle larger than its cap")
