@@ -389,10 +389,13 @@ def test_decompressed_bytes_limit_is_named() -> None:
     assert "limit max_decompressed_bytes" in fs.stopped_by
 
 
-def test_7z_is_always_incomplete() -> None:
+def test_7z_is_read_with_the_standard_library() -> None:
+    # An empty archive (next header size 0) holds nothing; damage is incomplete, named.
     fs = scan("m.7z", b"7z\xbc\xaf\x27\x1c" + b"\x00" * 32)
+    assert fs.format == "7z" and fs.status == "clean"
+    fs = scan("m.7z", b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 4 + struct.pack("<QQI", 0, 99, 0))
     assert fs.format == "7z" and fs.status == "incomplete"
-    assert "7z" in fs.stopped_by
+    assert "truncated 7z" in fs.stopped_by
 
 
 def test_missing_pickle_analyser_fails_closed(monkeypatch) -> None:
@@ -435,3 +438,227 @@ def test_real_machine_legacy_and_npy() -> None:
     _machine()
     assert scan_bytes("m.bin", legacy(payload_at=4)).status == "unsafe"
     assert scan_bytes("m.bin", legacy()).status in ("clean", "review")
+
+
+# --- joblib ------------------------------------------------------------------------------------
+
+
+def _u(s: str) -> bytes:
+    b = s.encode()
+    return b"X" + struct.pack("<I", len(b)) + b
+
+
+def joblib_wrapper(raw: bytes, *, shape=(3,), code="f8", align: bool = True,
+                   pad: int = 5, endian: str = "<") -> bytes:
+    """A hand-written joblib NumpyArrayWrapper (protocol 2) followed by its array bytes."""
+    dims = b"".join(b"K" + bytes([d]) for d in shape)
+    shape_op = {0: b")", 1: b"\x85", 2: b"\x86", 3: b"\x87"}[len(shape)]
+    dtype = (b"cnumpy\ndtype\n" + _u(code) + b"\x89\x88\x87R(K\x03" + _u(endian)
+             + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb")
+    state = (b"}(" + _u("subclass") + b"cnumpy\nndarray\n" + _u("shape") + dims + shape_op
+             + _u("order") + _u("C") + _u("dtype") + dtype + _u("allow_mmap") + b"\x88")
+    if align:
+        state += _u("numpy_array_alignment_bytes") + b"K\x10"
+    out = b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81" + state + b"ub"
+    if align:
+        out += bytes([pad]) + b"\xff" * pad
+    return out + raw
+
+
+def joblib_dump(*wrappers: bytes, extra: bytes = b"") -> bytes:
+    body = b"\x80\x02}("
+    for i, w in enumerate(wrappers):
+        body += _u(f"k{i}") + w
+    return body + extra + b"u."
+
+
+def test_joblib_hand_built_arrays_are_skipped() -> None:
+    arr = struct.pack("<3d", 1.0, 2.0, 3.0)
+    for w in (joblib_wrapper(arr), joblib_wrapper(arr, align=False),
+              joblib_wrapper(b"\x01" * 24, shape=(2, 3), code="i4", endian=">"),
+              joblib_wrapper(b"", shape=(0,)), joblib_wrapper(b"ab" * 8, shape=(2,), code="U2")):
+        fs = scan("m.joblib", joblib_dump(w, w))
+        assert fs.format == "joblib" and fs.status == "clean", fs.issues
+        assert "joblib-arrays-skipped" in rules(fs)
+
+
+def test_joblib_payload_among_arrays_is_found() -> None:
+    arr = struct.pack("<3d", 1.0, 2.0, 3.0)
+    evil_inline = b"cos\nsystem\n" + _u("echo pwned") + b"\x85R"
+    fs = scan("m.joblib", joblib_dump(joblib_wrapper(arr), extra=_u("x") + evil_inline))
+    assert fs.status == "unsafe"
+    # A payload hidden in the array bytes is data: joblib never unpickles it.
+    fs = scan("m.joblib", joblib_dump(joblib_wrapper(evil_pickle()[:24], shape=(3,))))
+    assert fs.status == "clean", fs.issues
+
+
+def test_joblib_untrusted_wrapper_state_is_incomplete() -> None:
+    arr = struct.pack("<3d", 1.0, 2.0, 3.0)
+    for bad in (joblib_wrapper(arr, code="zz"), joblib_wrapper(arr[:8]),
+                joblib_wrapper(arr, shape=(200, 200, 200))):
+        fs = scan("m.joblib", joblib_dump(bad))
+        assert fs.status == "incomplete", fs.issues
+        assert "joblib layout not understood" in fs.stopped_by
+
+
+def _joblib_dump_bytes(obj) -> bytes:
+    joblib = pytest.importorskip("joblib")
+    buf = io.BytesIO()
+    joblib.dump(obj, buf)
+    return buf.getvalue()
+
+
+def test_real_joblib_dumps_with_arrays_are_clean() -> None:
+    _machine()
+    np = pytest.importorskip("numpy")
+    obj = {"w": np.arange(1000, dtype="<f4").reshape(10, 100), "b": np.ones(7, dtype=">i8"),
+           "f": np.asfortranarray(np.eye(5)), "e": np.zeros((0, 3)), "s": np.array(["ab", "c"]),
+           "rec": np.zeros(3, dtype=[("x", "<i4"), ("y", "<f8")]), "o": np.array([1, "x"],
+                                                                                dtype=object),
+           "meta": {"name": "model", "layers": [1, 2, 3]},
+           "sub": np.zeros(2, dtype=("<f4", (3,))), "t": np.array(["2020-01-01"], dtype="M8[ns]"),
+           "nest": np.zeros(2, dtype=[("a", [("b", "<i2"), ("c", "<u1")]), ("d", "<c16")]),
+           "ro": np.array([(1, "s")], dtype=[("x", "<i4"), ("o", "O")])}
+    for compress in (0, 3):
+        joblib = pytest.importorskip("joblib")
+        buf = io.BytesIO()
+        joblib.dump(obj, buf, compress=compress)  # compress=3: zlib (gzip-like) wrapper
+        fs = scan_bytes("model.joblib", buf.getvalue())
+        if compress == 0:
+            assert fs.format == "joblib"
+            assert fs.status == "clean", fs.issues
+        else:
+            assert fs.status in ("clean", "incomplete"), fs.issues
+
+
+def test_real_joblib_dump_with_payload_is_unsafe() -> None:
+    _machine()
+    np = pytest.importorskip("numpy")
+    data = _joblib_dump_bytes({"w": np.arange(10.0), "evil": Evil(), "v": np.ones(3)})
+    fs = scan_bytes("model.joblib", data)
+    assert fs.status == "unsafe"
+    arr = np.empty(1, dtype=object)
+    arr[0] = Evil()
+    fs = scan_bytes("model.joblib", _joblib_dump_bytes({"w": np.arange(10.0), "o": arr}))
+    assert fs.status == "unsafe"
+    # An object field inside a structured dtype: the array is a nested pickle too.
+    rec = np.array([(1, Evil())], dtype=[("x", "<i4"), ("o", "O")])
+    fs = scan_bytes("model.joblib", _joblib_dump_bytes({"r": rec, "w": np.arange(3.0)}))
+    assert fs.status == "unsafe"
+
+
+# --- legacy torch tar ------------------------------------------------------------------------
+
+
+def _storage_record(key: str, typ: str = "FloatStorage", module: str = "torch") -> bytes:
+    return (b"\x80\x02" + _u(key) + _u("cpu") + f"c{module}\n{typ}\n".encode() + b"\x87.")
+
+
+def legacy_tar(*, storages: bytes | None = None, tensors: bytes | None = None,
+               pkl: bytes | None = None) -> bytes:
+    if storages is None:
+        storages = (pickle.dumps(2, protocol=2)
+                    + _storage_record("0") + struct.pack("<q", 3) + b"\x00" * 12
+                    + _storage_record("1", "LongStorage") + struct.pack("<q", 1) + b"\x01" * 8
+                    + pickle.dumps([], protocol=2))
+    if tensors is None:
+        tensors = (pickle.dumps(1, protocol=2)
+                   + b"\x80\x02" + _u("t0") + _u("0") + b"ctorch\nFloatTensor\n\x87."
+                   + struct.pack("<ii", 2, 0) + struct.pack("<4q", 1, 3, 3, 1)
+                   + struct.pack("<q", 0))
+    return tar_of({"sys_info": pickle.dumps({"little_endian": True}, protocol=2),
+                   "pickle": pkl or state_dict_pickle(), "storages": storages,
+                   "tensors": tensors})
+
+
+def test_legacy_tar_records_are_followed() -> None:
+    fs = scan("old.pt", legacy_tar())
+    assert fs.format == "torch-legacy-tar"
+    assert fs.status == "clean", fs.issues
+    assert "legacy-storage-skipped" in rules(fs)
+    assert "legacy-tar-trailing" not in rules(fs)
+    t = legacy_tar(tensors=pickle.dumps(0, protocol=2) + b"tail")
+    assert "legacy-tar-trailing" in rules(scan("old.pt", t))
+
+
+def test_legacy_tar_payload_in_any_record_pickle() -> None:
+    bad_record = (pickle.dumps(1, protocol=2) + evil_pickle())
+    fs = scan("old.pt", legacy_tar(storages=bad_record))
+    assert fs.status == "unsafe"
+    views = (pickle.dumps(1, protocol=2) + _storage_record("0") + struct.pack("<q", 2)
+             + b"\x00" * 8 + evil_pickle())
+    fs = scan("old.pt", legacy_tar(storages=views))
+    assert fs.status == "unsafe"
+    assert any(i.member == "storages" for i in fs.issues if i.verdict == "block")
+    tens = pickle.dumps(2, protocol=2) + b"\x80\x02" + _u("t0") + _u("0") + \
+        b"ctorch\nFloatTensor\n\x87." + struct.pack("<ii", 0, 0) + struct.pack("<q", 0) + \
+        evil_pickle()
+    assert scan("old.pt", legacy_tar(tensors=tens)).status == "unsafe"
+
+
+def test_legacy_tar_storage_bytes_are_data() -> None:
+    # Raw storage bytes that look like a pickle are never unpickled by torch.
+    data = evil_pickle()
+    storages = (pickle.dumps(1, protocol=2) + _storage_record("0", "ByteStorage")
+                + struct.pack("<q", len(data)) + data + pickle.dumps([], protocol=2))
+    assert scan("old.pt", legacy_tar(storages=storages)).status == "clean"
+
+
+def test_legacy_tar_layout_problems_are_named() -> None:
+    for storages in (
+        pickle.dumps(1, protocol=2) + _storage_record("0", "WeirdStorage")
+        + struct.pack("<q", 1) + b"\x00" * 4,
+        pickle.dumps(1, protocol=2) + _storage_record("0") + struct.pack("<q", 10**9),
+        pickle.dumps("two", protocol=2),
+    ):
+        fs = scan("old.pt", legacy_tar(storages=storages))
+        assert fs.status == "incomplete", fs.issues
+        assert "legacy tar layout" in fs.stopped_by
+
+
+def test_real_machine_legacy_tar_and_joblib_hand_built() -> None:
+    _machine()
+    assert scan_bytes("old.pt", legacy_tar()).status in ("clean", "review")
+    assert scan_bytes("old.pt", legacy_tar(pkl=evil_pickle())).status == "unsafe"
+    arr = struct.pack("<3d", 1.0, 2.0, 3.0)
+    fs = scan_bytes("m.joblib", joblib_dump(joblib_wrapper(arr)))
+    assert fs.status == "clean", fs.issues
+
+
+# --- compressed wrappers (joblib compress=) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("codec,fmt", [("zlib", "zlib"), ("xz", "xz"), ("lzma", "lzma"),
+                                       ("bz2", "bzip2"), ("gzip", "gzip")])
+def test_compressed_wrappers_are_opened(codec: str, fmt: str) -> None:
+    import bz2
+    import lzma
+    comp = {"zlib": zlib.compress, "xz": lambda d: lzma.compress(d, format=lzma.FORMAT_XZ),
+            "lzma": lambda d: lzma.compress(d, format=lzma.FORMAT_ALONE),
+            "bz2": bz2.compress, "gzip": gzip.compress}[codec]
+    fs = scan("model.joblib", comp(evil_pickle()))
+    assert fs.format == fmt and fs.status == "unsafe", fs.issues
+    fs = scan("model.joblib", comp(state_dict_pickle()))
+    assert fs.format == fmt and fs.status == "clean", fs.issues
+    fs = scan("m.bin", comp(b"\x00" * (2 * 2**20)), limits=ScanLimits(max_decompressed_bytes=2**20))
+    if fmt in ("xz", "gzip"):  # strong magic: sniffed even when the content is not a model
+        assert fs.status == "incomplete" and "max_decompressed_bytes" in fs.stopped_by
+
+
+def test_weak_compression_magics_need_a_decodable_payload() -> None:
+    from trueopen.scan.formats import compressed_kind, sniff
+    assert compressed_kind(zlib.compress(evil_pickle())) == "zlib"
+    assert compressed_kind(zlib.compress(b"plain words " * 20)) is None  # text inside: no
+    assert sniff(b"x\x9c" + b"\x00" * 100, "m.bin") != "gzip"
+    assert sniff(b"BZh9" + b"\x00" * 100, "m.bin") != "gzip"
+    assert compressed_kind(b"\x04\x22\x4d\x18" + b"\x00" * 20) == "lz4"
+    fs = scan("m.joblib", b"\x04\x22\x4d\x18" + b"\x00" * 20)
+    assert fs.status == "incomplete" and "lz4 not supported" in fs.stopped_by
+
+
+def test_truncated_compressed_wrapper_is_incomplete() -> None:
+    import lzma
+    data = lzma.compress(evil_pickle() + b"\x00" * 10000, format=lzma.FORMAT_XZ)
+    fs = scan("m.xz", data[: len(data) // 2])
+    assert fs.status in ("incomplete", "unsafe")
+    assert fs.status == "unsafe" or fs.stopped_by

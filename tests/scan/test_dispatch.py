@@ -117,8 +117,6 @@ _OK = {"malicious": {"unsafe", "review"}, "benign": {"clean"}, "error": {"incomp
 
 # Disagreements with a reason (see tests/scan/CONTAINER_CORPUS_NOTES.md).
 KNOWN = {
-    "data/malicious1.7z": "7z is always incomplete (no stdlib decoder; verdicts must not "
-                          "depend on py7zr being installed)",
     "samples/manifests/suspicious_config.json": "fake secrets and URLs in a JSON file that no "
                                                 "loader executes",
     "scenarios/security_scenarios/mixed_malicious_model/config.json": "C2-like URL in a plain "

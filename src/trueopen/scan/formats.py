@@ -18,6 +18,7 @@ __all__ = [
     "FORMATS",
     "PickleExtent",
     "TORCH_LEGACY_MAGIC",
+    "compressed_kind",
     "pickle_extent",
     "sniff",
     "zip_kind",
@@ -26,7 +27,7 @@ __all__ = [
 FORMATS = (
     "pickle", "torch-legacy", "torch-zip", "torchscript", "torch-legacy-tar", "zip", "tar",
     "gzip", "7z", "npy", "npz", "joblib", "safetensors", "gguf", "onnx", "hdf5", "keras-zip",
-    "savedmodel-pb", "text", "unknown",
+    "savedmodel-pb", "text", "unknown", "xz", "bzip2", "zlib", "lzma", "lz4",
 )
 
 # torch.save's legacy stream starts with pickle(protocol 2) of this LONG1 magic number.
@@ -289,7 +290,60 @@ def _first_zip_name(head: bytes) -> str | None:
     return head[30:30 + n].decode("utf-8", "replace") if len(head) >= 30 + n else None
 
 
-def sniff(head: bytes, name: str) -> str:
+_XZ = b"\xfd7zXZ\x00"
+_LZ4 = b"\x04\x22\x4d\x18"
+
+
+def _inner_head(head: bytes, kind: str) -> bytes:
+    import bz2
+    import lzma
+    import zlib
+
+    try:
+        if kind == "zlib":
+            return zlib.decompressobj(15).decompress(head, 4096)
+        if kind == "lzma":
+            return lzma.LZMADecompressor(format=lzma.FORMAT_ALONE,
+                                         memlimit=1 << 30).decompress(head, 4096)
+        if kind == "bzip2":
+            return bz2.BZ2Decompressor().decompress(head, 4096)
+    except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError, MemoryError):
+        return b""
+    return b""
+
+
+def compressed_kind(head: bytes, _depth: int = 0) -> str | None:
+    """The single-stream compressor wrapping a file (joblib's compress= choices and plain
+    .gz / .xz / .bz2 / .lzma / .z files): "gzip", "xz", "bzip2", "zlib", "lzma", "lz4" or None.
+    Magics of two or three bytes (zlib, lzma-alone, bzip2) count only when the head decodes
+    and the decoded head is itself a recognised non-text format."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(_XZ):
+        return "xz"
+    if head.startswith(_LZ4):
+        return "lz4"
+    if _depth > 1:
+        return None
+    cand = None
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and len(head) >= 4:
+        cand = "bzip2"
+    elif len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 \
+            and (head[0] << 8 | head[1]) % 31 == 0 and not head[1] & 0x20:
+        cand = "zlib"
+    elif len(head) >= 13 and head[0] < 225 and head[1:5] != b"\x00\x00\x00\x00" \
+            and (head[5:13] == b"\xff" * 8 or int.from_bytes(head[5:13], "little") < 1 << 48):
+        cand = "lzma"
+    if cand is None:
+        return None
+    inner = _inner_head(head, cand)
+    if len(inner) < 2:
+        return None
+    fmt = sniff(inner, "", _depth + 1)
+    return cand if fmt not in ("unknown", "text") else None
+
+
+def sniff(head: bytes, name: str, _depth: int = 0) -> str:
     """Format id of a file from its first bytes (4 KiB is plenty); `name` breaks ties only for
     magic-less formats (ONNX, SavedModel protobuf, a safetensors with a broken header)."""
     lower = name.lower().rsplit("/", 1)[-1]
@@ -302,8 +356,8 @@ def sniff(head: bytes, name: str) -> str:
         return "hdf5"
     if head.startswith(_7Z):
         return "7z"
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
+    if head.startswith((b"\x1f\x8b", _XZ, _LZ4)):
+        return "gzip"  # any compressed wrapper; scan_gzip picks the codec
     if head.startswith(b"\x93NUMPY"):
         return "npy"
     if head.startswith(TORCH_LEGACY_MAGIC):
@@ -312,6 +366,9 @@ def sniff(head: bytes, name: str) -> str:
         return "pickle"
     if _is_tar(head):
         return "tar"
+    # joblib's compress= wrappers (zlib, lzma, bzip2) around a pickle; checked by decoding.
+    if compressed_kind(head, _depth) is not None:
+        return "gzip"
     # safetensors: u64 header length (plausible, < 1 TiB) then a JSON object.
     if len(head) >= 10 and head[8:9] == b"{" and head[9:10] in b'"} \t\r\n' \
             and 2 <= struct.unpack_from("<Q", head)[0] < 2**40:
