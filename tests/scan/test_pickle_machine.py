@@ -396,3 +396,18 @@ def test_opcode_table_and_bounded_disassembler_match_pickletools():
     assert ours == [(pos, op.name) for op, _, pos in pickletools.genops(data)]
     skipped = [arg for _, op, arg in disassemble(io.BytesIO(data)) if op.name == "BINBYTES"]
     assert skipped == [("<skipped>", 100_000)]
+
+
+def test_memo_with_gaps_still_resolves_globals() -> None:
+    """The memo is a list while indices are dense and a dict after a gap; both must resolve."""
+    import io as _io
+    from trueopen.scan.pickle_machine import analyse_pickle as _analyse
+
+    def run(put: int) -> set[str]:
+        body = (b"\x80\x02" + b"cos\nsystem\n" + b"q" + bytes([put]) + b"0"  # GLOBAL, BINPUT, POP
+                + b"h" + bytes([put]) + b"X\x04\x00\x00\x00echo\x85R.")       # BINGET, args, REDUCE
+        report = _analyse(_io.BytesIO(body))
+        return {f.name for f in report.findings if f.verdict == "block"}
+
+    assert "os.system" in run(0)  # dense memo
+    assert "os.system" in run(7)  # a gap before the first PUT

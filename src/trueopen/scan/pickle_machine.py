@@ -135,6 +135,12 @@ class Blob:
         return f"<{self.kind} of {self.length} bytes>"
 
 
+def _memo_lookup(memo: list | dict, idx: int) -> Any:
+    if type(memo) is list:
+        return memo[idx] if 0 <= idx < len(memo) else _MISSING
+    return memo.get(idx, _MISSING)
+
+
 class PList:
     __slots__ = ("items", "n")
 
@@ -291,8 +297,12 @@ class _Machine:
         self.eof = False
         self.stack: list = []
         self.marks: list[int] = []
-        self.memo: dict[int, Any] = {}
-        self.prev_memo: dict[int, Any] = {}
+        # The memo is a list while its indices are dense (0, 1, 2, ... in order: what every
+        # pickler writes) and becomes a dict on the first PUT that would leave a hole; a list
+        # costs 8 bytes per entry where a dict with int keys costs ~70 (issue item 7's memory
+        # target: a 500k-key vocabulary dict memoizes 500k strings).
+        self.memo: list | dict[int, Any] = []
+        self.prev_memo: list | dict[int, Any] = []
         self.proto = 0
         self.ops = 0
         self.next_check = min(4096, limits.max_opcodes + 1)
@@ -578,7 +588,6 @@ class _Machine:
         buffer end, rare opcode, any doubt) re-runs that opcode on the careful path."""
         stack = self.stack
         push = stack.append
-        memo = self.memo
         marks = self.marks
         i4 = _I4.unpack_from
         u4 = _U4.unpack_from
@@ -590,6 +599,8 @@ class _Machine:
             buf, pos, lim = self.buf, self.pos, self.lim
             ops, check, budget = self.ops, self.next_check, self.budget
             lim16 = lim - 16
+            memo = self.memo
+            mlist = type(memo) is list
             try:
                 while True:
                     if pos > lim16:
@@ -599,6 +610,8 @@ class _Machine:
                         buf, pos, lim = self.buf, self.pos, self.lim
                         ops, check, budget = self.ops, self.next_check, self.budget
                         lim16 = lim - 16
+                        memo = self.memo
+                        mlist = type(memo) is list
                         continue
                     op = buf[pos]
                     pos += 1
@@ -617,7 +630,10 @@ class _Machine:
                             continue
                     elif op == 0x94:                             # MEMOIZE
                         if stack:
-                            memo[len(memo)] = stack[-1]
+                            if mlist:
+                                memo.append(stack[-1])
+                            else:
+                                memo[len(memo)] = stack[-1]
                             continue
                     elif op == 0x4a:                             # BININT
                         push(i4(buf, pos)[0])
@@ -633,11 +649,24 @@ class _Machine:
                         continue
                     elif op == 0x71:                             # BINPUT
                         if stack:
-                            memo[buf[pos]] = stack[-1]
-                            pos += 1
-                            continue
+                            i = buf[pos]
+                            if not mlist:
+                                memo[i] = stack[-1]
+                            elif i < len(memo):
+                                memo[i] = stack[-1]
+                            elif i == len(memo):
+                                memo.append(stack[-1])
+                            else:  # a hole: the careful path turns the memo into a dict
+                                i = -1
+                            if i >= 0:
+                                pos += 1
+                                continue
                     elif op == 0x68:                             # BINGET
-                        v = memo.get(buf[pos], _MISSING)
+                        i = buf[pos]
+                        if mlist:
+                            v = memo[i] if i < len(memo) else _MISSING
+                        else:
+                            v = memo.get(i, _MISSING)
                         if v is not _MISSING:
                             push(v)
                             pos += 1
@@ -724,11 +753,24 @@ class _Machine:
                         continue
                     elif op == 0x72:                             # LONG_BINPUT
                         if stack:
-                            memo[u4(buf, pos)[0]] = stack[-1]
-                            pos += 4
-                            continue
+                            i = u4(buf, pos)[0]
+                            if not mlist:
+                                memo[i] = stack[-1]
+                            elif i < len(memo):
+                                memo[i] = stack[-1]
+                            elif i == len(memo):
+                                memo.append(stack[-1])
+                            else:  # a hole: the careful path turns the memo into a dict
+                                i = -1
+                            if i >= 0:
+                                pos += 4
+                                continue
                     elif op == 0x6a:                             # LONG_BINGET
-                        v = memo.get(u4(buf, pos)[0], _MISSING)
+                        i = u4(buf, pos)[0]
+                        if mlist:
+                            v = memo[i] if i < len(memo) else _MISSING
+                        else:
+                            v = memo.get(i, _MISSING)
                         if v is not _MISSING:
                             push(v)
                             pos += 4
@@ -754,6 +796,8 @@ class _Machine:
                     buf, pos, lim = self.buf, self.pos, self.lim
                     ops, check, budget = self.ops, self.next_check, self.budget
                     lim16 = lim - 16
+                    memo = self.memo
+                    mlist = type(memo) is list
             except UnicodeDecodeError:
                 # strict UTF-8 failed inline (pos is just after the opcode byte): the careful
                 # path decodes with surrogatepass like the C unpickler, or stops if invalid.
@@ -1116,7 +1160,18 @@ class _Machine:
         if idx < 0:
             raise _Stop(f"negative {opname} index at offset {off}: the loader fails here",
                         "error")
-        self.memo[idx] = self._top(off, opname)
+        value = self._top(off, opname)
+        memo = self.memo
+        if type(memo) is list:
+            if idx < len(memo):
+                memo[idx] = value
+                return
+            if idx == len(memo):
+                memo.append(value)
+                return
+            # a hole: C's memo_len counts stored entries, which a dict's len() keeps doing
+            memo = self.memo = dict(enumerate(memo))
+        memo[idx] = value
 
     def _op_PUT(self, arg, off):
         self._memo_put(_parse_int(arg) if not isinstance(arg, Blob) else arg, off, "PUT")
@@ -1127,15 +1182,19 @@ class _Machine:
     _op_LONG_BINPUT = _op_BINPUT
 
     def _op_MEMOIZE(self, arg, off):
-        self.memo[len(self.memo)] = self._top(off, "MEMOIZE")
+        memo = self.memo
+        if type(memo) is list:
+            memo.append(self._top(off, "MEMOIZE"))
+        else:
+            memo[len(memo)] = self._top(off, "MEMOIZE")
 
     def _memo_get(self, idx, off, opname):
         if not isinstance(idx, int):
             raise _Stop(f"{opname} at offset {off} has an unreadable index: the loader fails "
                         "here", "error")
-        v = self.memo.get(idx, _MISSING)
+        v = _memo_lookup(self.memo, idx)
         if v is _MISSING:
-            v = self.prev_memo.get(idx, _MISSING)
+            v = _memo_lookup(self.prev_memo, idx)
             if v is _MISSING:
                 raise _Stop(f"{opname} at offset {off}: memo index {idx} was never stored; the "
                             "loader fails here", "error")
@@ -1330,10 +1389,10 @@ class _Machine:
                         f"{self.base + self.pos}", "limit")
         # Next stacked pickle: a fresh Unpickler (pickle.load in a loop, torch legacy format).
         if self.memo:
-            self.prev_memo = dict(self.memo)
+            self.prev_memo = self.memo
+        self.memo = []
         self.stack.clear()
         self.marks.clear()
-        self.memo.clear()
         self.proto = 0
         self.pickle_index += 1
         self.pickle_start = self.base + self.pos
