@@ -47,6 +47,12 @@ class ScanFormat(str, Enum):
     sarif = "sarif"
 
 
+# Options several commands share, declared once.
+OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")]
+NoHashOption = Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")]
+ReleaseArgument = Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)]
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"trueopen {__version__}")
@@ -60,10 +66,10 @@ def _main(version: Annotated[Optional[bool], typer.Option("--version", callback=
 
 @app.command()
 def audit(
-    target: Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)],
+    target: ReleaseArgument,
     format: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
-    no_hash: Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")] = False,
+    output: OutputOption = None,
+    no_hash: NoHashOption = False,
 ) -> None:
     """Audit one AI release: components, licences, recipe, claims, safety and verdicts.
 
@@ -98,7 +104,7 @@ def audit(
 def demo(
     folder: Annotated[Path, typer.Argument(help="A folder whose sub-folders are releases.")] = Path("examples"),
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    output: OutputOption = None,
 ) -> None:
     """Audit every release in a folder (the bundled examples by default) and compare them.
 
@@ -127,7 +133,7 @@ def demo(
 
 @app.command()
 def schema(
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    output: OutputOption = None,
 ) -> None:
     """Print the JSON Schema of the audit record (`--format json`)."""
     from trueopen.record import json_schema
@@ -141,7 +147,7 @@ def mof(
     files: Annotated[list[Path], typer.Argument(help="Model Openness Tool model records (models/*.yml).", show_default=False)],
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     normalise: Annotated[bool, typer.Option("--normalise", help="Read free-text licence names as trueopen ids ('Apache 2.0' -> Apache-2.0) instead of matching them literally as MOT does.")] = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    output: OutputOption = None,
 ) -> None:
     """Evaluate Model Openness Tool records: MOF class, progress per class, what the next class needs.
 
@@ -171,10 +177,10 @@ def mof(
 
 @app.command()
 def explain(
-    target: Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)],
+    target: ReleaseArgument,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
-    no_hash: Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")] = False,
+    output: OutputOption = None,
+    no_hash: NoHashOption = False,
 ) -> None:
     """Explain the verdicts in plain language: for each framework (label and openwashing, MOF,
     OSAID 1.0, EU AI Act, European Open Source AI Index) what the result is and what would
@@ -205,7 +211,7 @@ def license_(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to identify the licences of.", show_default=False)] = None,
     terms: Annotated[Optional[str], typer.Option("--terms", help="Print the terms of this licence id (SPDX id, LicenseRef-trueopen-*, Hugging Face id).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,  # noqa: A002
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    output: OutputOption = None,
 ) -> None:
     """Identify the licences of files or folders, or print one licence's terms.
 
@@ -242,7 +248,7 @@ def license_(
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Model files, archives or release folders.", show_default=False)],
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,  # noqa: A002
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    output: OutputOption = None,
 ) -> None:
     """Scan model files for content that runs code when loaded, without ever loading them.
 
