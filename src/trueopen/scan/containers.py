@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Callable
 
 from trueopen.scan.formats import (TORCH_LEGACY_MAGIC, compressed_kind, pickle_extent, sniff,
                                     zip_kind)
-from trueopen.scan.result import Collector, ScanContext, Source
+from trueopen.scan.result import BufferedDecoder, Collector, ScanContext, Source
 
 __all__ = [
     "ZipEntry",
@@ -141,7 +141,7 @@ _CODEC_NAMES = {-15: "deflate", 15: "zlib", 31: "gzip", "xz": "xz", "lzma": "lzm
 _MAX_LZMA_MEMORY = 1 << 30
 
 
-class _InflateStream(io.RawIOBase):
+class _InflateStream(BufferedDecoder):
     """Inflates raw deflate (wbits=-15), zlib (15), gzip (31, multi-member), xz, lzma-alone or
     bzip2 from `raw`, charging every produced byte to the budget. Past the budget it reports
     end of data and sets `over_budget`, so a consumer sees a truncated stream, never more."""
@@ -154,9 +154,6 @@ class _InflateStream(io.RawIOBase):
         self.over_budget = False
         self.error: str | None = None
         self.produced = 0
-
-    def readable(self) -> bool:
-        return True
 
     def _fill(self, want: int) -> None:
         while len(self._buf) < want and not self._eof:
@@ -190,13 +187,6 @@ class _InflateStream(io.RawIOBase):
                     self._raw = _Prepend(rest, self._raw)
                     continue
                 self._eof = True
-
-    def readinto(self, b: Any) -> int:
-        self._fill(len(b))
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
 
 
 class _Prepend:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable
 
 __all__ = [
+    "BufferedDecoder",
     "FileScan",
     "Issue",
     "Collector",
@@ -95,6 +96,26 @@ class Source:
 def bytes_source(name: str, data: bytes) -> Source:
     """A Source over bytes in memory."""
     return Source(name, len(data), lambda o, n: data[o:o + n], lambda: io.BytesIO(data))
+
+
+class BufferedDecoder(io.RawIOBase):
+    """A readable stream over bytes a subclass decodes on demand: `_fill(n)` appends at least
+    n bytes to `self._buf` unless the data ends; reading hands them out in order."""
+
+    _buf: bytes = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self, n: int) -> None:
+        raise NotImplementedError
+
+    def readinto(self, b: Any) -> int:
+        self._fill(len(b))
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
 
 
 class Budget:

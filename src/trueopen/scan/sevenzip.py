@@ -14,12 +14,13 @@ Nothing is written to disk; decoded bytes are charged to the caller's budget as 
 from __future__ import annotations
 
 import bz2
-import io
 import lzma
 import struct
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from trueopen.scan.result import BufferedDecoder
 
 __all__ = [
     "MAGIC",
@@ -615,7 +616,7 @@ def _decoder(folder: Folder) -> Any:
                         f"unsupported 7z coder chain {names}")
 
 
-class FolderStream(io.RawIOBase):
+class FolderStream(BufferedDecoder):
     """One folder's decoded output, exactly `folder.size` bytes at most. Produced bytes are
     charged with `take`; past the budget, or on corrupt data, the stream ends early and
     `problem` is set to (reason, stopped_by)."""
@@ -635,9 +636,6 @@ class FolderStream(io.RawIOBase):
         self._done = False
         self._stalled = False
         self.problem: tuple[str, str] | None = None
-
-    def readable(self) -> bool:
-        return True
 
     def _fail(self, reason: str, stopped_by: str) -> None:
         if self.problem is None:
@@ -679,13 +677,6 @@ class FolderStream(io.RawIOBase):
                     break
                 self.produced += len(out)
                 self._buf += out
-
-    def readinto(self, b: Any) -> int:
-        self._fill(len(b))
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
 
     def read_all(self, limit: int) -> bytes:
         chunks, total = [], 0
