@@ -135,12 +135,15 @@ def test_txt_outside_data_folders_is_not_data(release) -> None:
     assert not _present(release, {"notes.txt": "hello\n"}, "datasets")
 
 
-def test_dataset_referenced_in_card_is_present_but_external(release) -> None:
+def test_dataset_referenced_in_card_is_referenced_not_present(release) -> None:
     card = "---\nlicense: apache-2.0\ndatasets:\n  - allenai/dolma\n---\n# M\n\n" + "word " * 30
     c = _components(release, {"README.md": card})
     ds = c["datasets"]
-    assert ds.present and not ds.open and ds.license.source == "external"
+    # Someone else's dataset: referenced (never missing), and no licence is stated for it.
+    assert ds.status == "referenced" and not ds.present and not ds.verified
+    assert not ds.open and ds.license.expression is None
     assert ds.evidence[0].line == 3 and "allenai/dolma" in ds.evidence[0].detail
+    assert [(r.kind, r.target, r.add_with) for r in ds.references] == [("hub-dataset", "allenai/dolma", "hf://datasets/allenai/dolma")]
 
 
 @pytest.mark.parametrize("path,component", [
@@ -181,22 +184,22 @@ def test_data_section_in_card_counts_as_data_card(release) -> None:
     assert not _components(release, {"README.md": short})["data-card"].present
 
 
-def test_paper_link_is_present_but_not_open(release) -> None:
+def test_paper_link_is_referenced_but_not_open(release) -> None:
     card = CARD + "\nSee our paper: https://arxiv.org/abs/2402.00838\n"
     c = _components(release, {"README.md": card})["research-paper"]
-    assert c.present and not c.open and c.license.source == "external"
+    assert c.status == "referenced" and not c.present and not c.open and c.license.expression is None
     assert "arxiv.org/abs/2402.00838" in c.evidence[0].detail
 
 
 def test_technical_report_link(release) -> None:
     card = CARD + "\nRead the technical report at https://arxiv.org/abs/2303.08774\n"
     c = _components(release, {"README.md": card})
-    assert c["technical-report"].present and not c["research-paper"].present
+    assert c["technical-report"].status == "referenced" and c["research-paper"].status == "missing"
 
 
 def test_local_technical_report_stands_in_for_paper(release) -> None:
     c = _components(release, {"docs/technical-report.md": "# Report\n"})
-    assert c["research-paper"].present and c["research-paper"].license.source != "external"
+    assert c["research-paper"].present and c["research-paper"].status == "present"
 
 
 def test_metadata_files(release) -> None:

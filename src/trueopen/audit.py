@@ -7,7 +7,7 @@ from pathlib import Path
 
 from trueopen import __version__
 from trueopen.assessors.verdicts import assess
-from trueopen.inspectors.card import read_card
+from trueopen.inspectors.scopes import find_scopes
 from trueopen.inspectors.claims import find_claims
 from trueopen.inspectors.components import build_components
 from trueopen.inspectors.datainfo import read_datainfo
@@ -16,7 +16,7 @@ from trueopen.inspectors.inventory import take_inventory
 from trueopen.inspectors.licenses import map_licenses
 from trueopen.inspectors.recipe import read_recipe
 from trueopen.inspectors.safety import assess_safety
-from trueopen.record import Audit, FileEntry, Finding, Tool
+from trueopen.record import Audit, FileEntry, Finding, Location, Tool
 from trueopen.release import Release
 from trueopen.sources import open_release
 
@@ -35,19 +35,26 @@ def audit(target: str | Path, *, hash_contents: bool = True, progress: Callable[
 
 def audit_release(release: Release, *, hash_contents: bool = True, progress: Callable[[int], None] | None = None) -> Audit:
     """Audit an already opened Release."""
-    card = read_card(release)
-    inv = take_inventory(release, card)
-    lm = map_licenses(release, inv, card)
+    scopes = find_scopes(release)
+    card = scopes.primary
+    cards = scopes.cards()
+    roots = tuple(s.root for s in scopes.items)
+    inv = take_inventory(release, card, cards, roots)
+    lm = map_licenses(release, inv, card, scopes)
     components, component_findings = build_components(inv, lm)
     recipe = read_recipe(release, inv.code_texts, card)
-    claims = find_claims(release)
+    claims = find_claims(release, roots)
     integrity = check_integrity(release, inv, hash_contents=hash_contents, progress=progress)
     safety = assess_safety(release)
-    datainfo = read_datainfo(release, card, inv)
+    datainfo = read_datainfo(release, card, inv, cards, roots)
     verdicts = assess(components, claims, datainfo=datainfo, card=card.card, recipe=recipe)
-    findings = [*release.problems, *card.findings, *inv.findings, *lm.findings, *component_findings, *integrity.findings]
-    files = [FileEntry(path=f.path, size=f.size, sha256=integrity.sha256.get(f.path), kind=inv.kinds.get(f.path, "other"))
+    card_findings = [f for c in cards for f in c.findings] or list(card.findings)
+    findings = [*release.problems, *card_findings, *inv.findings, *lm.findings, *component_findings, *integrity.findings]
+    labels = [label for label, _ in release.locations if label]
+    files = [FileEntry(path=f.path, size=f.size, sha256=integrity.sha256.get(f.path), kind=inv.kinds.get(f.path, "other"),
+                       origin=next((lb for lb in labels if f.path.startswith(lb + "/")), None))
              for f in release.files]
+    locations = [Location(label=label, kind=t.kind, ref=t.ref, revision=t.revision) for label, t in release.locations]
     return Audit(
         tool=Tool(version=__version__),
         target=release.target,
@@ -60,6 +67,7 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
         safety=safety,
         findings=sort_findings(findings),
         verdicts=verdicts,
+        locations=locations,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -18,6 +18,8 @@ SafetyStatus = Literal["clean", "review", "unsafe", "incomplete"]
 ContentType = Literal["code", "data", "document"]
 Label = Literal["open-source", "open-weights", "restricted-weights", "closed"]
 MofClass = Literal["Class I", "Class II", "Class III", "Unclassified"]
+ComponentState = Literal["present", "referenced", "missing"]
+ClaimKind = Literal["explicit", "implied"]
 
 
 class _Frozen(BaseModel):
@@ -57,25 +59,70 @@ class FileEntry(_Frozen):
     size: int
     sha256: str | None = None
     kind: str
+    origin: str | None = Field(default=None, description="The location (`locations[].label`) the file came from when the "
+                               "audit merges several locations of one release (`--with`); null for the main target.")
+
+
+class Location(_Frozen):
+    """One place a release lives (the main target, or one added with `--with`)."""
+
+    label: str = Field(description="Prefix of this location's files in `files[].path` ('' for the main target).")
+    kind: Literal["folder", "archive", "hf-hub", "hf-cache"]
+    ref: str
+    revision: str | None = None
 
 
 class ComponentLicense(_Frozen):
     expression: str | None = None
     source: str = Field(
-        description="Where the licence came from: 'component' (a licence file governing it), "
-        "'content-type', 'release', or 'none'."
+        description="Where the licence came from: 'component' (a licence file or header governing it), "
+        "'content-type' (a licence file for its content type), 'statement' (a sentence in a document naming "
+        "the licence of this kind of content), 'release' (the release licence), or 'none'."
     )
     path: str | None = None
+    line: int | None = None
+
+
+class Reference(_Frozen):
+    """Where a component the release does not hold lives: a Hub repo, a download URL, a page."""
+
+    kind: Literal["hub-model", "hub-dataset", "kaggle-model", "modelscope-model", "url", "magnet", "cloud-storage",
+                  "code-repo", "paper", "page"]
+    target: str = Field(description="The id or URL as written.")
+    path: str
+    line: int | None = None
+    add_with: str | None = Field(default=None, description="What to pass to `--with` to audit it (hf://ORG/NAME); null "
+                                 "when it must be downloaded first.")
+    own: bool = Field(default=False, description="Published by the release itself (its own org on the Hub or GitHub, a "
+                      "download it links): the release's licence is assumed to reach it when it states none for it.")
 
 
 class Component(_Frozen):
     id: str
     name: str
     content_type: ContentType
-    present: bool
-    open: bool
+    present: bool = Field(description="The component is in the audited files.")
+    open: bool = Field(description="Its licence is open (for a referenced component: the licence the release states for it).")
     license: ComponentLicense
     evidence: list[Evidence] = []
+    status: ComponentState = Field(default="missing", description="present (in the files), referenced (a Hub id, a "
+                                   "download URL, a paper or data page names where it is; never 'missing') or missing.")
+    verified: bool = Field(default=False, description="Its files and licence were seen; false for a referenced component.")
+    references: list[Reference] = Field(default=[], description="Where the component lives when the release only points to it.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_status(cls, data: object) -> object:
+        """A component built with `present` alone (older callers) is present or missing."""
+        if isinstance(data, dict) and "status" not in data:
+            data = {**data, "status": "present" if data.get("present") else "missing"}
+            data.setdefault("verified", data["status"] == "present")
+        return data
+
+    @property
+    def available(self) -> bool:
+        """Present or referenced: the component exists, here or elsewhere."""
+        return self.status != "missing"
 
 
 class Recipe(_Frozen):
@@ -136,7 +183,8 @@ class LicenseFinding(_Frozen):
     confidence: float
     open: bool
     category: str
-    kind: str = Field(description="text, notice, policy, header or metadata")
+    kind: str = Field(description="text, custom (a licence of its own that may borrow standard sentences), notice, policy, "
+                      "header, metadata or statement (a sentence in a document)")
     governs: str = Field(description="The folder this licence governs ('' for the whole release).")
     evidence: list[Evidence] = []
     end_line: int | None = Field(default=None, description="Last line of the matched span (the evidence line is the first).")
@@ -144,6 +192,10 @@ class LicenseFinding(_Frozen):
     same_text: list[str] = Field(default=[], description="SPDX ids whose texts are word-for-word the same as this one's (e.g. GPL-2.0-only / -or-later).")
     aliases: list[str] = Field(default=[], description="Other names of the licence: ScanCode keys, Hugging Face card ids.")
     markers: list[str] = Field(default=[], description="Restrictive clause markers found in the text (always given for unidentified texts).")
+    borrowed: list[str] = Field(default=[], description="Custom licences: the standard licence texts it borrows sentences from "
+                                "(evidence that it is not that licence).")
+    applies_to: list[str] = Field(default=[], description="Statements: what the sentence licenses (code, parameters, data, "
+                                  "document, release).")
     terms: LicenseTerms | None = None
 
 
@@ -151,6 +203,10 @@ class Claim(_Frozen):
     text: str
     path: str
     line: int
+    kind: ClaimKind = Field(default="explicit", description="explicit: the release calls itself open (source); implied: "
+                            "a comparison with other open models, an 'open approach'. Only explicit claims flag openwashing.")
+    language: str = Field(default="en", description="Language of the matched phrase (ISO 639-1).")
+    phrase: str | None = Field(default=None, description="The words that make the claim.")
 
 
 class Finding(_Frozen):
@@ -192,6 +248,7 @@ class Card(_Frozen):
 class Osaid(_Frozen):
     conformant: bool
     reasons: list[str] = []
+    unverified: list[str] = Field(default=[], description="Referenced components this verdict counted without seeing them.")
     data_information: OsaidElement = Field(default_factory=lambda: OsaidElement(met=False))
     code: OsaidElement = Field(default_factory=lambda: OsaidElement(met=False))
     parameters: OsaidElement = Field(default_factory=lambda: OsaidElement(met=False))
@@ -208,11 +265,17 @@ class Mof(_Frozen):
     warnings: list[str] = []
     next_class: MofClass | None = None
     next_needs: list[str] = []
+    unverified: list[str] = Field(default=[], description="Referenced components this verdict counted without seeing them.")
 
 
 class Openwashing(_Frozen):
     flagged: bool
     reasons: list[str] = []
+    severity: Literal["strong", "mild"] | None = Field(
+        default=None, description="strong: the terms seen restrict use (use policy, user threshold, non-commercial, "
+        "field-of-use bans) or no weights are available; mild: open-licensed weights alone are called open source.")
+    claims: list[Evidence] = Field(default=[], description="The explicit claims that flag (implied ones never do).")
+    unverified: list[str] = Field(default=[], description="Referenced components this verdict counted without seeing them.")
 
 
 class EuAiAct(_Frozen):
@@ -227,6 +290,7 @@ class EuAiAct(_Frozen):
     monetisation: list[Evidence] = Field(default=[], description="Signs of monetisation (recital 103): pricing, paid API, commercial licence thresholds.")
     copyright_policy: list[Evidence] = Field(default=[], description="Statements on a copyright policy / TDM opt-outs (Art. 53(1)(c)); still owed either way.")
     training_content_summary: list[Evidence] = Field(default=[], description="Statements on a training-content summary (Art. 53(1)(d)); still owed either way.")
+    unverified: list[str] = Field(default=[], description="Referenced components this verdict counted without seeing them.")
 
 
 class OsaidElement(_Frozen):
@@ -258,6 +322,7 @@ class EuIndex(_Frozen):
     max_score: int = 12
     dimensions: list[EuIndexDimension] = []
     notes: list[str] = []
+    unverified: list[str] = Field(default=[], description="Referenced components this verdict counted without seeing them.")
 
 
 class Verdicts(_Frozen):
@@ -267,6 +332,8 @@ class Verdicts(_Frozen):
     openwashing: Openwashing
     eu_ai_act: EuAiAct
     eu_index: EuIndex
+    unverified: list[str] = Field(default=[], description="Referenced components the label counted without seeing them "
+                                  "(their licence is the one the release states; add their location with --with to verify).")
 
 
 class Audit(_Frozen):
@@ -284,6 +351,8 @@ class Audit(_Frozen):
     safety: Safety
     findings: list[Finding]
     verdicts: Verdicts
+    locations: list[Location] = Field(default=[], description="Every location merged into this audit: the main target "
+                                      "first, then each `--with` location.")
 
     def to_json(self) -> str:
         """The record as canonical JSON (sorted keys are not used: field order is the contract)."""

@@ -48,7 +48,10 @@ class Release:
     files: tuple[ReleaseFile, ...]
     reader: Reader
     problems: tuple[Finding, ...] = ()
-    root: Path | None = None  # the folder holding the files, for sources that have one  # what the source saw: links not followed, skipped members
+    root: Path | None = None  # the folder holding the files, for sources that have one
+    # Several locations of one release merged into one (`--with`): (label, target) each, the main
+    # target first with label ''; a location's files are under `label/`.
+    locations: tuple[tuple[str, Target], ...] = ()
     _paths: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -57,7 +57,7 @@ def assess_eu_ai_act(by_id: Mapping[str, Component], datainfo: DataInfo | None =
     reasons: list[str] = []
     evidence: list[Evidence] = []
     params = by_id["model-parameters-final"]
-    if not params.present:
+    if not params.available:
         reasons.append("weights are not public in this release")
     elif not params.license.expression:
         reasons.append("the weights have no licence")
@@ -73,12 +73,12 @@ def assess_eu_ai_act(by_id: Mapping[str, Component], datainfo: DataInfo | None =
             reasons.append(f"the weights' licence {params.license.expression} is not a free and open-source licence "
                            f"(restricts use, users or fields of use: {cats}; recital 102)")
     arch = by_id["model-architecture"]
-    if not arch.present:
+    if not arch.available:
         reasons.append("no information on the model architecture")
     else:
         evidence.extend(arch.evidence[:1])
     card = by_id["model-card"]
-    if not card.present:
+    if not card.available:
         reasons.append("no information on model usage (no model card)")
     else:
         evidence.extend(card.evidence[:1])

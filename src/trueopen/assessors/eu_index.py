@@ -54,8 +54,7 @@ class Facts:
 
     def internal(self, cid: str) -> bool:
         """Present in the release itself (not only referenced)."""
-        c = self.by_id[cid]
-        return c.present and c.license.source != "external"
+        return self.by_id[cid].present
 
     def open(self, cid: str) -> bool:
         return self.internal(cid) and self.by_id[cid].open
@@ -124,11 +123,11 @@ def end_data(f: Facts, d: Dimension) -> Grade:
         why = "the training data is in the release under an open licence" if shipped_open else \
             "the data card lists where the training data can be obtained"
         return Grade("open", (why,), tuple(ev))
-    if shipped_open or public or ds.present:
+    if shipped_open or public or ds.available:
         why = ["some training data is shared or listed"]
         if withheld:
             why.append(f"but the documents say some data is not released ({_at(withheld[0])})")
-        elif ds.present and not ds.open:
+        elif ds.available and not ds.open:
             why.append("but its licence is not open or cannot be verified")
         return Grade("partial", tuple(why), tuple(ev))
     why = "no training data in the release and no list of where to obtain it"
@@ -148,13 +147,14 @@ def base_data(f: Facts, d: Dimension) -> Grade:
 def end_weights(f: Facts, d: Dimension) -> Grade:
     p = f.by_id["model-parameters-final"]
     ev = tuple(p.evidence[:3])
-    if not p.present:
+    if not p.available:
         return Grade("closed", ("no final weights in the release",), ev)
+    where = "are in the release" if p.present else "are referenced (not verified)"
     if p.open:
-        return Grade("open", (f"final weights are in the release under {p.license.expression}, an open licence "
+        return Grade("open", (f"final weights {where} under {p.license.expression}, an open licence "
                               "(a gated download on the Hub would make this partial)",), ev)
     terms = p.license.expression or "no licence"
-    return Grade("partial", (f"final weights are in the release, but under {terms}, which is not an open licence: "
+    return Grade("partial", (f"final weights {where}, but under {terms}, which is not an open licence: "
                              "shared, not freely",), ev)
 
 
@@ -248,7 +248,7 @@ def paper(f: Facts, d: Dimension) -> Grade:
 
 def model_card(f: Facts, d: Dimension) -> Grade:
     mc = f.by_id["model-card"]
-    if not mc.present:
+    if not mc.available:
         return Grade("closed", ("no model card",), ())
     arch = f.info.hits("card-architecture")
     train = f.info.hits("card-training")
@@ -274,10 +274,10 @@ def datasheet(f: Facts, d: Dimension) -> Grade:
     summary = f.info.hits("training-content-summary")
     ev = tuple(dc.evidence[:1]) + tuple(f.info.hits(f"datasheet-sections.{s}")[0] for s in sections[:4]) + tuple(summary[:1])
     need = int(d.params["open_sections"])
-    if dc.present and (len(sections) >= need or len(items) == len(DATA_ITEMS)):
+    if dc.available and (len(sections) >= need or len(items) == len(DATA_ITEMS)):
         return Grade("open", (f"a datasheet with {len(sections)} of the 7 Datasheets-for-Datasets sections "
                               f"({', '.join(sections) or 'none'}) and {len(items)} of 7 data-information items",), ev)
-    if dc.present or sections or items or summary:
+    if dc.available or sections or items or summary:
         return Grade("partial", (f"data documentation with {len(sections)} of the 7 datasheet sections and "
                                  f"{len(items)} of 7 data-information items (open needs {need} sections or all items)",), ev)
     return Grade("closed", ("no datasheet, data section or training-content summary",), ())
@@ -290,14 +290,14 @@ def licenses(f: Facts, d: Dimension) -> Grade:
     ev = tuple(Evidence(path=c.license.path, detail=f"{c.id}: {c.license.expression}") for c in present
                if c.license.path and c.license.expression)
     ev = tuple({(e.path, e.detail): e for e in ev}.values())
-    if p.present and not p.open:
+    if p.available and not p.open:
         return Grade("closed", (f"the weights are under {p.license.expression or 'no licence'}, which is not an open licence",), ev)
-    if not p.present:
+    if not p.available:
         pair = [cid for cid in ("training-code", "datasets") if f.open(cid)]
         if len(pair) == 2:
             return Grade("partial", ("no weights in the release; training code and training data are openly licensed",), ev)
         return Grade("closed", ("no weights in the release, and not both training code and data under open licences",), ev)
-    referenced = [cid for cid in ("datasets",) if f.by_id[cid].present and not f.internal(cid)]
+    referenced = [cid for cid in ("datasets",) if f.by_id[cid].available and not f.internal(cid)]
     if not not_open and not referenced:
         return Grade("open", ("every component in the release is under an open licence: weights, "
                               + ("training code, " if f.internal("training-code") else "")

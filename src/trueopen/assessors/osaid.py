@@ -60,14 +60,23 @@ def osi_approved(expression: str | None) -> bool:
 
 
 def describe(c: Component) -> str:
-    """Why a component does not count: missing, only referenced, unlicensed or not open."""
-    if not c.present:
+    """Why a component does not count: missing, referenced without a stated licence, unlicensed or not open."""
+    if not c.available:
         return f"{c.id} is missing"
-    if c.license.source == "external":
-        return f"{c.id} is only referenced outside the release; its licence cannot be verified"
+    if c.status == "referenced" and not c.license.expression:
+        return f"{c.id} is only referenced outside the release, and the release states no licence for it"
     if not c.license.expression:
         return f"{c.id} has no licence"
-    return f"{c.id} is under {c.license.expression}, which is not open"
+    where = " (referenced, not verified)" if c.status == "referenced" else ""
+    return f"{c.id}{where} is under {c.license.expression}, which is not open"
+
+
+def _counted(c: Component) -> str:
+    """How a component counts: here, or referenced with the licence the release states (unverified)."""
+    if c.status != "referenced":
+        return "present"
+    how = "assumed from the release licence" if c.license.source == "release" else "stated by the release"
+    return f"referenced, not verified; licence {how}"
 
 
 def assess_osaid(by_id: Mapping[str, Component], datainfo: DataInfo | None = None) -> Osaid:
@@ -90,8 +99,8 @@ def _licence_evidence(c: Component) -> list[Evidence]:
 
 
 def _parameters(params: Component) -> OsaidElement:
-    if params.present and params.open:
-        return OsaidElement(met=True, reasons=[f"{params.id} is present under {params.license.expression}, which is open"],
+    if params.available and params.open:
+        return OsaidElement(met=True, reasons=[f"{params.id} is {_counted(params)} under {params.license.expression}, which is open"],
                             evidence=_licence_evidence(params))
     return OsaidElement(met=False, reasons=[f"parameters: {describe(params)}"], evidence=_licence_evidence(params))
 
@@ -103,7 +112,7 @@ def _code(by_id: Mapping[str, Component], r: OsaidRules) -> OsaidElement:
     for cid in r.code_required:
         c = by_id[cid]
         evidence.extend(_licence_evidence(c)[:2])
-        if not c.present or c.license.source == "external" or not c.license.expression:
+        if not c.available or not c.license.expression:
             reasons.append(f"code: {describe(c)}")
         elif not osi_approved(c.license.expression):
             reasons.append(f"code: {cid} is under {c.license.expression}, which is not OSI-approved")
@@ -117,7 +126,7 @@ def _code(by_id: Mapping[str, Component], r: OsaidRules) -> OsaidElement:
         c = by_id.get(cid)
         if c is None:
             continue
-        if not c.present:
+        if not c.available:
             reasons.append(f"optional: {cid} is not in the release (OSAID lists supporting libraries such as tokenizers as examples)")
         elif not osi_approved(c.license.expression):
             reasons.append(f"optional: {cid} is not under an OSI-approved licence ({c.license.expression or 'none'})")
@@ -129,7 +138,7 @@ def _data_information(by_id: Mapping[str, Component], datainfo: DataInfo | None,
     card = by_id["data-card"]
     reasons: list[str] = []
     evidence: list[Evidence] = list(card.evidence[:2])
-    if not (card.present and card.open):
+    if not (card.available and card.open):
         reasons.append(f"data information: {describe(card)}")
     gaps: list[str] = []
     if datainfo is None:
@@ -144,6 +153,17 @@ def _data_information(by_id: Mapping[str, Component], datainfo: DataInfo | None,
             evidence.append(hits[0])
         else:
             gaps.append(item.gap)
+    # Dataset cards the release references (a Hub dataset repo carries one) may hold what the
+    # release's own texts leave out: those items are then unverified, not missing.
+    ref_cards = sorted({r.target for r in card.references if r.kind == "hub-dataset"})
+    if gaps and ref_cards and card.available and card.open:
+        shown = ", ".join(ref_cards[:5]) + (f" and {len(ref_cards) - 5} more" if len(ref_cards) > 5 else "")
+        reasons.append(f"not described in the release: {', '.join(gaps)}; the dataset cards it references ({shown}) may "
+                       "describe them and were not checked (add them with --with to verify)")
+        met = not any(r.startswith("data information:") for r in reasons)
+        if met:
+            reasons.append("data information counted from referenced dataset cards, not verified")
+        return OsaidElement(met=met, reasons=reasons, evidence=evidence[:MAX_EVIDENCE]), gaps
     if gaps and not datainfo.data_scope:
         reasons.append(f"data information: none of {', '.join(gaps)} is described (no data card or data section "
                        "in the release)")

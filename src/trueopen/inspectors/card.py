@@ -29,17 +29,18 @@ class ParsedCard:
     front_matter_lines: int = 0  # lines taken by the YAML block, so body lines can be numbered
 
 
-def find_card(release: Release) -> str | None:
-    """The path of the model card: a README or MODEL_CARD at the release root."""
+def find_card(release: Release, folder: str = "") -> str | None:
+    """The path of the model card: a README or MODEL_CARD in `folder` (the release root by default)."""
+    prefix = f"{folder}/" if folder else ""
     for name in CARD_NAMES:
-        if release.has(name):
-            return name
+        if release.has(prefix + name):
+            return prefix + name
     return None
 
 
-def read_card(release: Release) -> ParsedCard:
+def read_card(release: Release, folder: str = "") -> ParsedCard:
     """Parse the card's front matter with huggingface_hub (yaml.safe_load), within limits."""
-    path = find_card(release)
+    path = find_card(release, folder)
     if path is None:
         return ParsedCard(Card())
     read = release.read_text(path)

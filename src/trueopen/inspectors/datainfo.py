@@ -31,7 +31,7 @@ from typing import Any
 from trueopen import licenses as lic
 from trueopen.data import load_yaml
 from trueopen.inspectors.card import ParsedCard
-from trueopen.inspectors.inventory import Inventory, _sections, _yaml_key_line
+from trueopen.inspectors.inventory import Inventory, _sections, _yaml_key_line, is_document
 from trueopen.inspectors.inventory import rules as inventory_rules
 from trueopen.record import Evidence
 from trueopen.release import Release
@@ -109,10 +109,13 @@ def rules() -> _Rules:
     return _Rules(load_yaml("frameworks/datainfo.yml"))
 
 
-def read_datainfo(release: Release, card: ParsedCard, inv: Inventory) -> DataInfo:
-    """Find the data information and documentation signals in the release's texts."""
+def read_datainfo(release: Release, card: ParsedCard, inv: Inventory, cards: list[ParsedCard] | None = None,
+                  scope_roots: tuple[str, ...] = ("",)) -> DataInfo:
+    """Find the data information and documentation signals in the release's documents: the
+    cards of every scope, the documents at each scope root, data cards and reports (never
+    vocabularies, tokenizer, requirement or data files: see inventory.is_document)."""
     r = rules()
-    texts = _Texts(release, card, inv, r.max_files)
+    texts = _Texts(release, card, inv, r.max_files, cards, scope_roots)
     scopes: dict[str, list[Segment]] = {
         "data": texts.data_segments(),
         "docs": texts.docs_segments(),
@@ -234,22 +237,25 @@ def _add_public_sources(card: ParsedCard, inv: Inventory, signals: dict[str, lis
 class _Texts:
     """The release's documents, read once each, in path order."""
 
-    def __init__(self, release: Release, card: ParsedCard, inv: Inventory, max_files: int) -> None:
+    def __init__(self, release: Release, card: ParsedCard, inv: Inventory, max_files: int,
+                 cards: list[ParsedCard] | None = None, scope_roots: tuple[str, ...] = ("",)) -> None:
         self.release, self.card, self.inv, self.max_files = release, card, inv, max_files
         self._cache: dict[str, tuple[str, ...] | None] = {}
         self.card_path = card.card.path if card.text else None
+        self.cards = [c for c in (cards or [card]) if c.card.path and c.text]
+        self.card_texts = {c.card.path: c.text for c in self.cards}
         internal = lambda cid: sorted({h.evidence.path for h in inv.hits.get(cid, []) if not h.external and not h.weak})
-        self.data_files = [p for p in internal("data-card") if p != self.card_path and _is_doc(p)][:max_files]
+        self.data_files = [p for p in internal("data-card") if p not in self.card_texts and _is_doc(p)][:max_files]
         self.report_files = sorted(set(p for cid in ("technical-report", "research-paper") for p in internal(cid)
-                                       if p != self.card_path and _is_doc(p)))[:max_files]
-        roots = [f.path for f in release.files if "/" not in f.path and _is_doc(f.path) and f.path != self.card_path
-                 and inv.kinds.get(f.path) != "license"]
+                                       if p not in self.card_texts and _is_doc(p)))[:max_files]
+        roots = [f.path for f in release.files if _parent(f.path) in scope_roots and f.path not in self.card_texts
+                 and inv.kinds.get(f.path) not in ("license", "data", "manifest") and is_document(f.path, release)]
         self.root_docs = sorted(roots)[:max_files]
 
     def lines(self, path: str) -> tuple[str, ...] | None:
         if path not in self._cache:
-            if path == self.card_path:
-                self._cache[path] = tuple(self.card.text.splitlines())
+            if path in self.card_texts:
+                self._cache[path] = tuple(self.card_texts[path].splitlines())
             else:
                 text = self.release.read_text(path).text
                 self._cache[path] = tuple(text.splitlines()) if text is not None else None
@@ -263,41 +269,38 @@ class _Texts:
                 out.append(Segment(p, 1, lines, f"{p} ({label})"))
         return out
 
-    def _card_data_sections(self) -> list[tuple[str, int, tuple[str, ...]]]:
-        if not self.card_path:
-            return []
+    def _card_data_sections(self) -> list[tuple[str, str, int, tuple[str, ...]]]:
         heading = inventory_rules().sections["data-card"]
         out = []
-        covered: set[int] = set()
-        for title, line, body in _sections(self.card.text):
-            if heading.search(title) and line not in covered:
-                lines = tuple(body.splitlines())
-                covered.update(range(line, line + len(lines) + 1))
-                out.append((title, line, lines))
+        for card in self.cards:
+            covered: set[int] = set()
+            for title, line, body in _sections(card.text):
+                if heading.search(title) and line not in covered:
+                    lines = tuple(body.splitlines())
+                    covered.update(range(line, line + len(lines) + 1))
+                    out.append((card.card.path, title, line, lines))
         return out
 
     def data_segments(self) -> list[Segment]:
-        out = [Segment(self.card_path, line + 1, body, f"{self.card_path} section {title!r}")
-               for title, line, body in self._card_data_sections() if body]
+        out = [Segment(path, line + 1, body, f"{path} section {title!r}")
+               for path, title, line, body in self._card_data_sections() if body]
         return out + self._whole(self.data_files, "data card")
 
     def docs_segments(self) -> list[Segment]:
-        paths = ([self.card_path] if self.card_path else []) + self.root_docs + self.data_files + self.report_files
+        paths = [c.card.path for c in self.cards] + self.root_docs + self.data_files + self.report_files
         return self._whole(dict.fromkeys(paths), "document")
 
     def report_segments(self) -> list[Segment]:
         return self._whole(self.report_files, "report")
 
     def card_headings(self) -> list[Segment]:
-        if not self.card_path:
-            return []
-        return [Segment(self.card_path, line, (title,), "") for title, line, _ in _sections(self.card.text)]
+        return [Segment(c.card.path, line, (title,), "") for c in self.cards for title, line, _ in _sections(c.text)]
 
     def datasheet_headings(self) -> list[Segment]:
         out = []
-        for title, line, body in self._card_data_sections():
-            out.append(Segment(self.card_path, line, (title,), ""))
-            out.extend(Segment(self.card_path, line + i, (t,), "") for t, i, _ in _sections("\n".join(body)))
+        for path, title, line, body in self._card_data_sections():
+            out.append(Segment(path, line, (title,), ""))
+            out.extend(Segment(path, line + i, (t,), "") for t, i, _ in _sections("\n".join(body)))
         for p in self.data_files:
             lines = self.lines(p)
             if lines:
@@ -331,6 +334,11 @@ class _Texts:
                         break  # one mention per document is enough
             out[f] = tuple(hits)
         return out
+
+
+def _parent(path: str) -> str:
+    parent = PurePosixPath(path).parent.as_posix()
+    return "" if parent == "." else parent
 
 
 def _is_doc(path: str) -> bool:

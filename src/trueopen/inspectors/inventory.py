@@ -16,7 +16,7 @@ from typing import Any
 
 from trueopen.data import load_yaml
 from trueopen.inspectors.card import ParsedCard
-from trueopen.record import Evidence, Finding
+from trueopen.record import Evidence, Finding, Reference
 from trueopen.release import Release
 
 CODE_READ_LIMIT = 1 << 20
@@ -30,6 +30,7 @@ class Hit:
     files: tuple[str, ...] = ()
     external: bool = False  # only a reference: the thing itself is not in the release
     weak: bool = False  # supports a component without showing it is present (a config without code)
+    reference: Reference | None = None  # where the thing lives, for a reference
 
 
 @dataclass
@@ -41,9 +42,9 @@ class Inventory:
     code_texts: dict[str, str] = field(default_factory=dict)  # text of code/config files, for the recipe
 
     def add(self, component: str, path: str, detail: str, line: int | None = None, files: tuple[str, ...] | None = None,
-            external: bool = False, weak: bool = False) -> None:
+            external: bool = False, weak: bool = False, reference: Reference | None = None) -> None:
         backing = files if files is not None else (() if external else (path,))
-        self.hits[component].append(Hit(Evidence(path=path, line=line, detail=detail), backing, external, weak))
+        self.hits[component].append(Hit(Evidence(path=path, line=line, detail=detail), backing, external, weak, reference))
 
 
 class _Rules:
@@ -84,6 +85,10 @@ class _Rules:
         self.sections = {k: re.compile(v, re.IGNORECASE) for k, v in raw["card_sections"].items()}
         self.data_section_min_words = int(raw["data_section_min_words"])
         self.license_file = c(raw["license_file_names"])
+        self.not_document = c(raw["not_document_names"])
+        self.prose_share = float(raw["prose_min_share"])
+        self.prose_words = int(raw["prose_min_words"])
+        self.prose_bytes = int(raw["prose_sample_bytes"])
 
 
 @cache
@@ -95,24 +100,64 @@ def suffix(name: str) -> str:
     return PurePosixPath(name.lower()).suffix
 
 
+def is_document(path: str, release: Release | None = None) -> bool:
+    """A document: a card, README, report or doc a person wrote for people (inventory.yml
+    `not_document_names`; plain .txt must also read as prose). Vocabularies, merges, tokenizer
+    files, requirement and lock files, package records and licence files are not documents."""
+    r = rules()
+    p = PurePosixPath(path)
+    name = p.name.lower()
+    if suffix(name) not in r.doc_ext or r.not_document.search(name) or is_license_file(path):
+        return False
+    if suffix(name) != ".txt" or release is None:
+        return True
+    try:
+        head = release.read_at(path, 0, r.prose_bytes)
+    except OSError:
+        return False
+    lines = [ln for ln in head.decode("utf-8", "replace").splitlines() if ln.strip()]
+    if not lines:
+        return False
+    prose = sum(1 for ln in lines if len(ln.split()) >= r.prose_words)
+    return prose / len(lines) >= r.prose_share
+
+
 def is_license_file(path: str) -> bool:
     """A file whose name says it holds licence terms (LICENSE, NOTICE, USE_POLICY, MODEL_LICENSE...)."""
     return bool(rules().license_file.search(PurePosixPath(path).name))
 
 
-def take_inventory(release: Release, card: ParsedCard) -> Inventory:
-    """Classify every file and collect evidence for each component."""
+def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] | None = None,
+                   scope_roots: tuple[str, ...] = ("",)) -> Inventory:
+    """Classify every file and collect evidence for each component: what is here, and what the
+    release only references (inspectors/references.py). `cards` are the cards of every scope
+    (nested model folders, `--with` locations); `card` alone when there is one scope."""
+    from trueopen.inspectors.references import find_references
+
     r = rules()
     inv = Inventory()
+    card_paths = {c.card.path for c in (cards or [card]) if c.card.path}
     for f in release.files:
         p = PurePosixPath(f.path)
         name, ext, dirs = p.name.lower(), suffix(p.name), [d.lower() for d in p.parts[:-1]]
-        kind = _classify(release, f.path, f.size, name, ext, dirs, inv, r)
+        kind = "card" if f.path in card_paths else _classify(release, f.path, f.size, name, ext, dirs, inv, r)
         inv.kinds[f.path] = kind
-    _card_evidence(card, inv, r)
-    _readme_links(release, card, inv, r)
+    for c in cards or [card]:
+        _card_evidence(c, inv, r)
+    _readme_links(release, card, inv, r, scope_roots)
+    base = frozenset(b for c in (cards or [card]) for b in c.card.base_model)
+    for found in find_references(release, inv.code_texts, base):
+        ref = found.ref
+        where = f"{ref.target}" if ref.kind != "url" or len(ref.target) < 120 else ref.target[:117] + "..."
+        how = f"; add it with --with {ref.add_with} to verify" if ref.add_with else ""
+        inv.add(found.component, ref.path, f"{_REF_WORD.get(found.component, found.component)} referenced ({ref.kind}): {where} "
+                f"(not in this release{how})", ref.line, external=True, reference=ref)
     _report_as_paper(inv)
     return inv
+
+
+_REF_WORD = {"model-parameters-final": "weights", "model-parameters-intermediate": "intermediate checkpoints",
+             "datasets": "training data", "evaluation-data": "evaluation data"}
 
 
 def _report_as_paper(inv: Inventory) -> None:
@@ -306,10 +351,14 @@ def _card_evidence(card: ParsedCard, inv: Inventory, r: _Rules) -> None:
         inv.add("evaluation-results", path, "model-index results in the card metadata", line)
     for dataset in card.card.datasets:
         line = _yaml_key_line(card.text, "datasets")
-        inv.add("datasets", path, f"dataset referenced in the card: {dataset} (not in this release)", line, external=True)
+        inv.add("datasets", path, f"dataset referenced in the card: {dataset} (not in this release)", line, external=True,
+                reference=Reference(kind="hub-dataset", target=dataset, path=path, line=line,
+                                    add_with=f"hf://datasets/{dataset}" if "/" in dataset else None))
     for tag in card.card.tags:
         if tag.lower().startswith("arxiv:"):
-            inv.add("research-paper", path, f"paper referenced by card tag {tag}", _yaml_line_containing(card.text, tag), external=True)
+            line = _yaml_line_containing(card.text, tag)
+            inv.add("research-paper", path, f"paper referenced by card tag {tag}", line, external=True,
+                    reference=Reference(kind="paper", target=tag, path=path, line=line))
     for heading, line, body in _sections(card.text):
         if r.sections["data-card"].search(heading):
             n = len(body.split())
@@ -319,10 +368,13 @@ def _card_evidence(card: ParsedCard, inv: Inventory, r: _Rules) -> None:
             inv.add("evaluation-results", path, f"results table in the model card, section {heading!r}", line, files=(path,))
 
 
-def _readme_links(release: Release, card: ParsedCard, inv: Inventory, r: _Rules) -> None:
-    """Paper and report links in root Markdown files: documents that exist outside the release."""
+def _readme_links(release: Release, card: ParsedCard, inv: Inventory, r: _Rules, scope_roots: tuple[str, ...] = ("",)) -> None:
+    """Paper and report links in the Markdown files of each scope root: documents that exist
+    outside the release."""
     for f in release.files:
-        if "/" in f.path or not f.path.lower().endswith((".md", ".markdown", ".rst", ".txt")) or inv.kinds.get(f.path) == "license":
+        parent = PurePosixPath(f.path).parent.as_posix()
+        if ("" if parent == "." else parent) not in scope_roots or not f.path.lower().endswith((".md", ".markdown", ".rst", ".txt")) \
+                or inv.kinds.get(f.path) == "license" or not is_document(f.path, release):
             continue
         text = card.text if f.path == card.card.path else release.read_text(f.path).text
         if not text:
@@ -335,7 +387,8 @@ def _readme_links(release: Release, card: ParsedCard, inv: Inventory, r: _Rules)
                     continue
                 seen.add(link)
                 component = "technical-report" if r.report_words.search(line) else "research-paper"
-                inv.add(component, f.path, f"link to {link} (document outside the release; licence not verified)", number, external=True)
+                inv.add(component, f.path, f"link to {link} (document outside the release; licence not verified)", number, external=True,
+                        reference=Reference(kind="paper", target=link, path=f.path, line=number))
 
 
 def _has_results(model_index: list[Any]) -> bool:

