@@ -52,7 +52,7 @@ def test_demo_compares_the_examples() -> None:
     rows = {line.split()[0]: line.split() for line in proc.stdout.splitlines() if line.split() and line.split()[0] in {"fully-open", "open-weights", "openwashed"}}
     assert rows["fully-open"][1:] == ["open-source", "yes", "Class", "I", "no", "clean"]
     assert rows["open-weights"][1:] == ["open-weights", "no", "Unclassified", "no", "clean"]
-    assert rows["openwashed"][1:] == ["restricted-weights", "no", "Unclassified", "flagged", "clean"]
+    assert rows["openwashed"][1:] == ["restricted-weights", "no", "Unclassified", "strong", "clean"]
 
 
 def test_demo_json_is_a_list() -> None:

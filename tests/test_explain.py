@@ -35,7 +35,7 @@ def test_every_framework_has_2_to_5_points_with_evidence(audits, name) -> None:
 
 def test_what_would_change_it_is_said(audits) -> None:
     out = {f.id: f for f in explain(audits["openwashed"])}
-    assert out["label"].result == "restricted-weights, openwashing flagged"
+    assert out["label"].result == "restricted-weights, openwashing flagged (strong)"
     assert any(p.kind == "change" and "README.md:24" in p.evidence for p in out["label"].points)
     osaid = " ".join(p.text for p in out["osaid"].points if p.kind == "change")
     assert "provenance" in osaid and "list of third-party sources" in osaid

@@ -10,7 +10,7 @@ from trueopen.audit import audit
 
 WORDS = "This card documents the model, its intended uses and its limits in some detail. " * 3
 ITEMS = {
-    "provenance": "- Provenance: public-domain books collected from the archive.\n",
+    "provenance": "- Provenance: books collected from a national library's archive.\n",
     "scope and characteristics": "- Composition: 1,200 documents (2 million tokens) of English prose.\n",
     "selection": "- Selection: books selected by year of publication.\n",
     "labelling": "- Labelling: none; no labels or annotations.\n",

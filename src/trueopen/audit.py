@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from trueopen import __version__
@@ -18,18 +18,21 @@ from trueopen.inspectors.recipe import read_recipe
 from trueopen.inspectors.safety import assess_safety
 from trueopen.record import Audit, FileEntry, Finding, Location, Tool
 from trueopen.release import Release
-from trueopen.sources import open_release
+from trueopen.sources import open_locations
 
 SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
 
 
-def audit(target: str | Path, *, hash_contents: bool = True, progress: Callable[[int], None] | None = None) -> Audit:
-    """Audit a release folder or archive. Raises InputError when the target cannot be audited.
+def audit(target: str | Path, *, with_: Sequence[str | Path] = (), hash_contents: bool = True,
+          progress: Callable[[int], None] | None = None) -> Audit:
+    """Audit a release folder or archive, with other locations of the same release (`with_`:
+    the code folder plus the weights folder, ...) merged in. Raises InputError when a target
+    cannot be audited.
 
     Cost: reads every file once to hash it (skip with hash_contents=False); otherwise reads only
     text files up to 1 MiB each and the headers of weights files.
     """
-    with open_release(target) as release:
+    with open_locations(target, with_) as release:
         return audit_release(release, hash_contents=hash_contents, progress=progress)
 
 
@@ -50,11 +53,12 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
     verdicts = assess(components, claims, datainfo=datainfo, card=card.card, recipe=recipe)
     card_findings = [f for c in cards for f in c.findings] or list(card.findings)
     findings = [*release.problems, *card_findings, *inv.findings, *lm.findings, *component_findings, *integrity.findings]
-    labels = [label for label, _ in release.locations if label]
+    labels = sorted((label for label, _ in release.locations if label), key=len, reverse=True)
     files = [FileEntry(path=f.path, size=f.size, sha256=integrity.sha256.get(f.path), kind=inv.kinds.get(f.path, "other"),
                        origin=next((lb for lb in labels if f.path.startswith(lb + "/")), None))
              for f in release.files]
-    locations = [Location(label=label, kind=t.kind, ref=t.ref, revision=t.revision) for label, t in release.locations]
+    locations = [Location(label=label, kind=t.kind, ref=t.ref, revision=t.revision)
+                 for label, t in (release.locations or (("", release.target),))]
     return Audit(
         tool=Tool(version=__version__),
         target=release.target,

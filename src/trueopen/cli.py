@@ -9,7 +9,7 @@ import tempfile
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Iterator, Optional, Sequence
 
 import typer
 from rich.console import Console
@@ -51,6 +51,9 @@ class ScanFormat(str, Enum):
 OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")]
 NoHashOption = Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")]
 ReleaseArgument = Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)]
+WithOption = Annotated[Optional[list[str]], typer.Option(
+    "--with", help="Another location of the same release (its weights folder, its Hub repo...), merged into one audit; "
+    "repeatable. Referenced components found there are verified.", show_default=False)]
 
 
 def _version(value: bool) -> None:
@@ -70,8 +73,12 @@ def audit(
     format: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.table,
     output: OutputOption = None,
     no_hash: NoHashOption = False,
+    with_: WithOption = None,
 ) -> None:
     """Audit one AI release: components, licences, recipe, claims, safety and verdicts.
+
+    A release spread over several places (code on GitHub, weights elsewhere) is audited as one
+    with `--with`: what the main target only references is then checked where it lives.
 
     Examples:
 
@@ -81,14 +88,16 @@ def audit(
 
         trueopen audit ./big-model --no-hash
 
+        trueopen audit ./OLMo --with ./OLMo-2-1124-7B   # code folder + weights folder
+
         trueopen audit ./my-model --format mot -o models/my-model.yml   # a Model Openness Tool record
 
     Exit codes: 0 audited (whatever the verdict), 2 bad input.
     """
     from trueopen.audit import audit as run_audit
 
-    with _errors(), _progress(target, enabled=not no_hash) as progress:
-        result = run_audit(target, hash_contents=not no_hash, progress=progress)
+    with _errors(), _progress(target, enabled=not no_hash, extra=with_ or ()) as progress:
+        result = run_audit(target, with_=with_ or (), hash_contents=not no_hash, progress=progress)
     with _errors():
         if format is AuditFormat.json:
             _emit(result.to_json(), output)
@@ -181,14 +190,18 @@ def explain(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: OutputOption = None,
     no_hash: NoHashOption = False,
+    with_: WithOption = None,
 ) -> None:
     """Explain the verdicts in plain language: for each framework (label and openwashing, MOF,
     OSAID 1.0, EU AI Act, European Open Source AI Index) what the result is and what would
-    change it, each point citing its evidence (path:line).
+    change it, each point citing its evidence (path:line), and what to add with `--with` to
+    verify what the release only references.
 
     Examples:
 
         trueopen explain ./my-model
+
+        trueopen explain ./OLMo --with ./OLMo-2-1124-7B
 
         trueopen explain release.tar.gz --format json --output why.json
 
@@ -197,8 +210,8 @@ def explain(
     from trueopen.audit import audit as run_audit
     from trueopen.formats import explain as explain_format
 
-    with _errors(), _progress(target, enabled=not no_hash) as progress:
-        result = run_audit(target, hash_contents=not no_hash, progress=progress)
+    with _errors(), _progress(target, enabled=not no_hash, extra=with_ or ()) as progress:
+        result = run_audit(target, with_=with_ or (), hash_contents=not no_hash, progress=progress)
     with _errors():
         if format is Format.json:
             _emit(explain_format.to_json(result), output)
@@ -313,15 +326,17 @@ def _fail(message: str) -> None:
 
 
 @contextmanager
-def _progress(target: str, enabled: bool):
+def _progress(target: str, enabled: bool, extra: Sequence[str] = ()):
     """A byte progress bar on stderr, only when stderr is a terminal."""
     err = Console(stderr=True)
     if not enabled or not err.is_terminal:
         yield None
         return
+    sizes = [_total_bytes(t) for t in (target, *extra)]
+    total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("hashing", total=_total_bytes(target))
+        task = bar.add_task("hashing", total=total)
         yield lambda n: bar.advance(task, n)
 
 

@@ -41,7 +41,9 @@ class FrameworkExplanation(BaseModel):
 def explain(audit: Audit) -> list[FrameworkExplanation]:
     """Plain-language explanation of every framework's result, in a fixed order."""
     by_id = {c.id: c for c in audit.components}
-    return [_label(audit, by_id), _mof(audit, by_id), _osaid(audit), _eu_ai_act(audit), _eu_index(audit)]
+    out = [_label(audit, by_id), _mof(audit, by_id), _osaid(audit), _eu_ai_act(audit), _eu_index(audit)]
+    verify = _verify(audit)
+    return out + ([verify] if verify else [])
 
 
 def to_json(audit: Audit) -> str:
@@ -105,27 +107,41 @@ def _label(audit: Audit, by_id: dict[str, Component]) -> FrameworkExplanation:
     v = audit.verdicts
     params = by_id["model-parameters-final"]
     points: list[Point] = []
-    if not params.present:
-        points.append(Point(kind="result", text="The release holds no final weights, so it is closed.", evidence=_absent_cite(audit)))
+    where = "here" if params.present else "referenced (not in the files audited, not verified)"
+    if not params.available:
+        points.append(Point(kind="result", text="The release holds no final weights and points to none, so it is closed.",
+                            evidence=_absent_cite(audit)))
     elif not params.open:
         terms = params.license.expression or "no licence at all"
-        points.append(Point(kind="result", text=f"The final weights are here, but under {terms}, which is not an open licence: "
+        points.append(Point(kind="result", text=f"The final weights are {where}, under {terms}, which is not an open licence: "
                             "restricted weights.", evidence=_component_cites(params)))
     elif v.label == "open-weights":
-        points.append(Point(kind="result", text=f"The final weights are here under {params.license.expression}, an open licence, "
-                            "but the rest of the system does not meet OSAID 1.0: open weights, not open source.",
+        points.append(Point(kind="result", text=f"The final weights are {where}, under {params.license.expression}, an open "
+                            "licence, but the rest of the system does not meet OSAID 1.0: open weights, not open source.",
                             evidence=_component_cites(params)))
     else:
-        points.append(Point(kind="result", text="Weights, code and data information are all here under open terms: open source "
-                            "by OSAID 1.0.", evidence=_component_cites(params)))
-    claims = [f"{c.path}:{c.line}" for c in audit.claims]
+        points.append(Point(kind="result", text="Weights, code and data information are all available under open terms: open "
+                            "source by OSAID 1.0.", evidence=_component_cites(params)))
+    if params.status == "referenced" and params.license.expression:
+        how = ("the release states no licence for them; its own licence is assumed to reach them" if params.license.source == "release"
+               else "that is the licence the release states for them")
+        points.append(Point(kind="result", text=f"The weights' licence is {params.license.expression}: {how}.",
+                            evidence=[f"{params.license.path}:{params.license.line}" if params.license.line else params.license.path or "."]))
+    explicit = [c for c in audit.claims if c.kind == "explicit"]
+    implied = [c for c in audit.claims if c.kind == "implied"]
+    cites = [f"{c.path}:{c.line}" for c in explicit]
     if v.openwashing.flagged:
-        points.append(Point(kind="result", text=f"The release calls itself open (\"{audit.claims[0].text}\") while it is "
-                            f"{v.label}: openwashing.", evidence=claims[:MAX_CITES]))
+        points.append(Point(kind="result", text=f"The release calls itself open (\"{explicit[0].text}\") while it is "
+                            f"{v.label}: openwashing ({v.openwashing.severity}).", evidence=cites[:MAX_CITES]))
         points.append(Point(kind="change", text="The flag goes away when the claim is withdrawn or the release meets OSAID 1.0.",
-                            evidence=claims[:MAX_CITES]))
-    elif claims:
-        points.append(Point(kind="result", text="Its open-source claim is true.", evidence=claims[:MAX_CITES]))
+                            evidence=cites[:MAX_CITES]))
+    elif explicit:
+        points.append(Point(kind="result", text="Its open-source claim holds" + (" (counting what it references, not verified)."
+                            if v.unverified else "."), evidence=cites[:MAX_CITES]))
+    elif implied:
+        points.append(Point(kind="result", text=f"It only implies openness (\"{implied[0].phrase}\": a comparison with other open "
+                            "models or talk of openness), which is not a claim to be open source: no openwashing.",
+                            evidence=[f"{c.path}:{c.line}" for c in implied][:MAX_CITES]))
     else:
         points.append(Point(kind="result", text="It makes no open-source claim, so there is no openwashing.",
                             evidence=_absent_cite(audit)))
@@ -133,8 +149,35 @@ def _label(audit: Audit, by_id: dict[str, Component]) -> FrameworkExplanation:
         first = v.osaid.reasons[0]
         points.append(Point(kind="change", text=f"To become open source it must meet OSAID 1.0; first, {first}.",
                             evidence=_component_cites(params) if first.startswith("parameters") else _absent_cite(audit)))
-    return FrameworkExplanation(id="label", name="Label and openwashing",
-                                result=f"{v.label}{', openwashing flagged' if v.openwashing.flagged else ''}", points=points)
+    result = v.label + (f" (unverified: {', '.join(v.unverified)})" if v.unverified else "")
+    if v.openwashing.flagged:
+        result += f", openwashing flagged ({v.openwashing.severity})"
+    return FrameworkExplanation(id="label", name="Label and openwashing", result=result, points=points)
+
+
+def _verify(audit: Audit) -> FrameworkExplanation | None:
+    """What to add with --with to verify what the release only references."""
+    referenced = [c for c in audit.components if c.status == "referenced"]
+    if not referenced:
+        return None
+    points: list[Point] = []
+    for c in referenced:
+        adds = sorted({r.add_with for r in c.references if r.add_with})
+        elsewhere = [r for r in c.references if not r.add_with]
+        if all(r.kind == "paper" for r in c.references) and c.references:
+            text = (f"{c.id}: {_join(sorted({r.target[:80] for r in c.references}), 2)} is referenced; a paper's licence is "
+                    "on its page, not in the release")
+        elif adds:
+            text = f"{c.id}: add {_join([f'--with {a}' for a in adds], 3)} to check its files and licence"
+        elif elsewhere:
+            text = f"{c.id}: download it ({_join(sorted({r.target[:80] for r in elsewhere}), 2)}) and add the folder with --with"
+        else:
+            continue
+        points.append(Point(kind="change", text=text + ".", evidence=_cites(c.evidence[:2])))
+    if not points:
+        return None
+    return FrameworkExplanation(id="verify", name="Referenced, not verified", result=f"{len(referenced)} component(s)",
+                                points=points[:8])
 
 
 def _mof(audit: Audit, by_id: dict[str, Component]) -> FrameworkExplanation:

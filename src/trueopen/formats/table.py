@@ -33,11 +33,15 @@ def render(audit: Audit, console: Console) -> None:
     head.add_column(style="bold")
     head.add_column()
     head.add_row("Release", f"{audit.target.ref} ({audit.target.kind}, {len(audit.files)} files)")
-    head.add_row("Label", Text(v.label, style=LABEL_STYLE[v.label]))
+    label = Text(v.label, style=LABEL_STYLE[v.label])
+    if v.unverified:
+        label.append(f"  (unverified: {', '.join(v.unverified)})", style="yellow")
+    head.add_row("Label", label)
     head.add_row("OSAID 1.0", Text("conformant", style="green") if v.osaid.conformant else Text("not conformant", style="red"))
     progress = ", ".join(f"{k} {val:g}%" for k, val in v.mof.progress.items())
     head.add_row("MOF", f"{v.mof.class_}  ({progress})")
-    head.add_row("Openwashing", Text("FLAGGED", style="bold red") if v.openwashing.flagged else Text("no", style="green"))
+    head.add_row("Openwashing", Text(f"FLAGGED ({v.openwashing.severity})", style="bold red") if v.openwashing.flagged
+                 else Text("no", style="green"))
     head.add_row("EU AI Act 53(2)", Text("exemption can apply", style="green") if v.eu_ai_act.exempt else Text("no exemption", style="red"))
     grades = " ".join(f"{g}:{sum(1 for d in v.eu_index.dimensions if d.grade == g)}" for g in ("open", "partial", "closed"))
     head.add_row("EU OSAI index", f"{v.eu_index.score:g} / {v.eu_index.max_score}  ({grades})")
@@ -52,12 +56,15 @@ def render(audit: Audit, console: Console) -> None:
     comps.add_column("Licence", overflow="fold")
     comps.add_column("Evidence", overflow="fold")
     for c in audit.components:
-        lic = short_id(c.license.expression) if c.license.expression else ("external" if c.license.source == "external" else "-")
+        lic = short_id(c.license.expression) if c.license.expression else "-"
+        if c.license.expression and c.status == "referenced":
+            lic += " (assumed)" if c.license.source == "release" else " (stated)"
         first = c.evidence[0] if c.evidence else None
         ev = first.where() if first else ""
         if len(c.evidence) > 1:
             ev += f" +{len(c.evidence) - 1}"
-        comps.add_row(c.id, _yes(c.present), _yes(c.open), lic, ev)
+        present = Text("referenced", style="yellow") if c.status == "referenced" else _yes(c.present)
+        comps.add_row(c.id, present, _yes(c.open), lic, ev)
     console.print(comps)
     from trueopen.formats import freedoms  # the freedoms matrix, after the Components table
 
@@ -115,7 +122,7 @@ def render_comparison(audits: Sequence[Audit], console: Console) -> None:
             Text(v.label, style=LABEL_STYLE[v.label]),
             Text("yes", style="green") if v.osaid.conformant else Text("no", style="red"),
             v.mof.class_,
-            Text("flagged", style="bold red") if v.openwashing.flagged else Text("no", style="green"),
+            Text(f"{v.openwashing.severity}", style="bold red") if v.openwashing.flagged else Text("no", style="green"),
             Text(a.safety.status, style=SAFETY_STYLE[a.safety.status]),
         )
     console.print(t)

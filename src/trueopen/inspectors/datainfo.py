@@ -86,6 +86,8 @@ class _Rules:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.max_hits = int(raw["max_hits"])
         self.max_files = int(raw["max_files"])
+        self.veto = re.compile(raw["veto"], re.IGNORECASE)
+        self.vetoed = frozenset(raw["vetoed"])
         self.signals: dict[str, tuple[str, tuple[tuple[str, re.Pattern[str]], ...]]] = {}
         for name, spec in raw["signals"].items():
             pats = spec["patterns"]
@@ -128,11 +130,18 @@ def read_datainfo(release: Release, card: ParsedCard, inv: Inventory, cards: lis
         for sub, pattern in patterns:
             signals.setdefault(sub, [])
         for seg in scopes[scope]:
+            in_code = False
             for offset, line in enumerate(seg.lines):
+                if line.lstrip().startswith(("```", "~~~")):
+                    in_code = not in_code
+                    continue
+                if in_code and scope == "data":
+                    continue  # code in a data section is not data information
                 text = line[:MAX_LINE_CHARS]
+                vetoed = bool(r.veto.search(text))
                 for sub, pattern in patterns:
                     hits = signals[sub]
-                    if len(hits) >= r.max_hits:
+                    if len(hits) >= r.max_hits or (vetoed and sub.split(".")[0] in r.vetoed):
                         continue
                     m = pattern.search(text)
                     if m:

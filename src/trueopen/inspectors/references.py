@@ -26,6 +26,7 @@ COMPONENT = {"hub-model": "model-parameters-final", "kaggle-model": "model-param
              "modelscope-model": "model-parameters-final", "magnet": "model-parameters-final",
              "cloud-storage": "model-parameters-final", "url": "model-parameters-final", "hub-dataset": "datasets"}
 EVAL_PATH = re.compile(r"(?:^|/)(?:evals?|evaluations?|benchmarks?|tests?)(?:/|$)|(?:^|/)eval[\w-]*\.", re.IGNORECASE)
+EVAL_WORDS = re.compile(r"\b(?:evaluat\w*|benchmark\w*|test[- ]?sets?|leaderboard|eval)\b|评测|评估|測試", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def _scan(text: str, path: str, doc: bool, r: dict[str, Any]) -> list[Found]:
                         continue
                     seen.add((kind, target))
                     component = COMPONENT[kind]
-                    if component == "datasets" and in_eval:
+                    if component == "datasets" and (in_eval or EVAL_WORDS.search(line)):
                         component = "evaluation-data"
                     ref = Reference(kind=kind, target=target, path=path, line=number, add_with=_with(kind, target))
                     out.append(Found(component, ref, doc))

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from trueopen.errors import InputError
 from trueopen.record import Evidence, Finding, Target
 from trueopen.release import Release
 from trueopen.sources.local import open_folder
+
+
+@contextmanager
+def open_locations(target: str | Path, with_: Sequence[str | Path] = ()) -> Iterator[Release]:
+    """Open the main target and every `--with` location, merged into one Release whose
+    `locations` name each (sources/merge.py). Raises InputError when any cannot be opened."""
+    from trueopen.sources.merge import merge
+
+    with ExitStack() as stack:
+        main = stack.enter_context(open_release(target))
+        others = [stack.enter_context(open_release(w)) for w in with_]
+        yield merge(main, others) if others else main
 
 
 @contextmanager
