@@ -120,7 +120,8 @@ def _matches(line: str, r: _Rules) -> list[tuple[str, int, int]]:
         for m in pattern.finditer(line):
             out.append((lang, m.start(), m.end()))
     for m in r.qualified.finditer(line):
-        words = [w.lower() for w in re.split(r"[\s-]+", m.group(1)) if w]
+        # A hyphenated compound ("text-to-image") is one qualifier.
+        words = [w.lower().strip("-") for w in m.group(1).split() if w.strip("-")]
         if not any(w in r.qualifier_stop for w in words):
             out.append(("en", m.start(), m.end()))
     return sorted(set(out), key=lambda t: (t[1], t[2]))

@@ -122,9 +122,16 @@ def is_document(path: str, release: Release | None = None) -> bool:
     return prose / len(lines) >= r.prose_share
 
 
+LICENSE_DIRS = re.compile(r"^(?:licen[cs]es|(?:model|weights?)[-_ ]?licen[cs]es)$", re.IGNORECASE)
+
+
 def is_license_file(path: str) -> bool:
-    """A file whose name says it holds licence terms (LICENSE, NOTICE, USE_POLICY, MODEL_LICENSE...)."""
-    return bool(rules().license_file.search(PurePosixPath(path).name))
+    """A file whose name says it holds licence terms (LICENSE, NOTICE, USE_POLICY, MODEL_LICENSE...),
+    or any text in a licence folder (REUSE's LICENSES/Apache-2.0.txt, model_licenses/...)."""
+    p = PurePosixPath(path)
+    if rules().license_file.search(p.name):
+        return True
+    return bool(LICENSE_DIRS.match(p.parent.name)) and suffix(p.name) in ("", ".txt", ".md", ".rst")
 
 
 def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] | None = None,

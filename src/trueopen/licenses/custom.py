@@ -51,8 +51,8 @@ def identify_file(text: str, name: str = "LICENSE") -> list[LicenseMatch]:
 def custom_licence(text: str, matches: list[LicenseMatch], name: str = "LICENSE") -> LicenseMatch | None:
     """A custom-licence match when the text has a title, grant or restrictions beyond the
     standard text it matched; None when it is the standard licence (or nothing licence-like)."""
-    if any(m.kind in ("text", "policy") and (m.coverage is None or m.coverage >= 0.999) for m in matches):
-        return None  # an exact SPDX text or a known AI licence: identified already
+    if any(m.kind in ("text", "policy") and m.coverage is None for m in matches):
+        return None  # a known AI licence (its rules read the whole text): identified already
     r = _rules()
     lines = text.split("\n")
     covered: set[int] = set()
@@ -60,7 +60,7 @@ def custom_licence(text: str, matches: list[LicenseMatch], name: str = "LICENSE"
     best = 0.0
     for m in matches:
         if m.kind == "text" and m.line:
-            covered.update(range(m.line, (m.end_line or m.line) + 1))
+            covered.update(_borrowed_lines(lines, m))
             best = max(best, m.coverage or 0.0)
             pct = f"{round(100 * (m.coverage or 0))}% of its text, " if m.coverage is not None else ""
             borrowed.append(f"{m.id} ({pct}lines {m.line}-{m.end_line or m.line})")
@@ -98,6 +98,30 @@ def custom_licence(text: str, matches: list[LicenseMatch], name: str = "LICENSE"
         end_line=len(lines), borrowed=tuple(borrowed), restrictions=tuple(all_markers),
         terms=custom_terms(CUSTOM_PREFIX + _slug(label), [mk for _, mk in all_markers], text),
     )
+
+
+def _borrowed_lines(lines: list[str], m: LicenseMatch) -> set[int]:
+    """Lines of the matched span whose words are in the matched licence's text: a partial match
+    spans the file's own clauses between the borrowed ones, and those stay the file's own."""
+    from trueopen.licenses import fulltext
+
+    span = range(m.line or 1, (m.end_line or m.line or 1) + 1)
+    spdx = fulltext.spdx_texts().get(m.id)
+    if spdx is None:
+        return set(span)
+    body = " " + " ".join(fulltext.tokens(spdx[1])) + " "
+    out = set()
+    for n in span:
+        words = fulltext.tokens(lines[n - 1]) if n <= len(lines) else []
+        if len(words) < 4 or f" {' '.join(words)} " in body or _mostly_in(words, body):
+            out.add(n)
+    return out
+
+
+def _mostly_in(words: list[str], body: str) -> bool:
+    """Most of the line's 4-word runs occur in the licence text (re-wrapped lines, small edits)."""
+    runs = [" ".join(words[i:i + 4]) for i in range(len(words) - 3)]
+    return bool(runs) and sum(f" {run} " in body for run in runs) >= 0.8 * len(runs)
 
 
 def _title(lines: list[str], covered: set[int], matches: list[LicenseMatch]) -> tuple[int, str] | None:
