@@ -128,7 +128,9 @@ def demo(
     with _errors():
         if not folder.is_dir():
             raise InputError(f"{folder}: no such folder")
-        releases = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        # Folders named with a leading "." or "_" are not releases (examples/_spread holds one
+        # release in two locations, audited with --with).
+        releases = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
         if not releases:
             raise InputError(f"{folder}: no release folders in it")
         audits = [run_audit(p) for p in releases]
