@@ -671,10 +671,6 @@ def scan_tar(ctx: ScanContext, col: Collector, src: Source, prefix: str | None) 
             _scan_legacy_tar_member(ctx, col, msrc, m.name, lab)
             continue
         scan_source(ctx, col, msrc, lab, nested=True)
-    if unsniffed:
-        col.add("info", "storage-records-not-read",
-                f"{unsniffed} tensor storage record(s) not read (remote read: torch.load never unpickles "
-                f"them, and each would cost a request)", member=prefix)
     return kind
 
 

@@ -58,6 +58,10 @@ def open_hub(target: HubTarget, options: SourceOptions) -> Release:
     problems: list[Finding] = []
     files = _files(info, problems, target)
     meter.bytes_total = sum(f.size for f in files)
+    if options.select is not None:
+        files = [f for f in files if options.select(f.path)]
+        if not files:
+            raise InputError(f"hf://{target.ref}: none of its files are wanted here")
     gated = info.gated if info.gated in ("auto", "manual") else None
     denied = _access(api, target, gated, meter) if gated else None
     if denied:

@@ -15,8 +15,7 @@ Ranged reads never take the Xet path: huggingface_hub uses Xet only for whole-fi
 tree entry has `xetHash`); `/resolve` answers Range requests for Xet-backed files too (it
 redirects to the CAS bridge), so nothing here depends on hf_xet being installed or enabled.
 
-Read-ahead: a miss fetches at least `initial` bytes (64 KiB; 256 KiB for formats that are often
-zips), and misses that continue where the last fetch ended grow the block x4 up to 16 MiB, so a
+Read-ahead: a miss fetches at least 64 KiB, and misses that continue where the last fetch ended grow the block x4 up to 16 MiB, so a
 streamed pickle costs ~log4 requests per 16 MiB instead of one per 64 KiB buffer.
 """
 
@@ -35,16 +34,17 @@ from typing import Any, BinaryIO
 from trueopen.sources.transfer import Meter
 
 INITIAL_AHEAD = 64 << 10
-ZIPPY_AHEAD = 256 << 10
 MAX_AHEAD = 16 << 20
 WHOLE_TEXT = 1 << 20  # non-LFS files up to this size are fetched whole on first touch (1 request)
 WHOLE_LFS = 64 << 10  # LFS files this small are fetched whole too
 ZIP_TAIL = 65536 + 22  # end-of-central-directory record plus the longest comment
+SNIFF = 4096  # what the scanner reads of every file to tell its format (scan/dispatch.py)
+LOCAL_EXTRA = 128  # a zip local header's extra field (torch pads data to 64 bytes) beyond the central one
+PLAN_MEMBER_LIMIT = 64 << 20  # larger members are left to the scanner's own reads
 FILE_CACHE = 64 << 20  # cached bytes kept per file; older blocks are dropped past it
 RESUMES = 3  # a body cut mid-way is resumed this many times
 ERROR_BODY_LIMIT = 1 << 20
-# Extensions whose files are often zips (torch >= 1.6, numpy, keras) or pickles: a bigger first
-# block usually holds a torch zip's data.pkl, which is written first.
+# Extensions whose files are often zips (torch >= 1.6, numpy, keras): their tail is read first.
 ZIPPY = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".npz", ".zip", ".keras", ".mar", ".nemo")
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
@@ -133,7 +133,7 @@ class RemoteFile:
         self.blocks = _Blocks()
         self.lock = threading.Lock()
         self.cdn_url: str | None = None  # where /resolve redirected (a signed URL): reused, without auth
-        self.ahead = ZIPPY_AHEAD if meta.path.lower().endswith(ZIPPY) else INITIAL_AHEAD
+        self.ahead = INITIAL_AHEAD
         self.error: RemoteReadError | None = None
         small = WHOLE_LFS if meta.lfs_sha256 else WHOLE_TEXT
         self.whole = meta.size <= small
@@ -165,6 +165,19 @@ class RemoteFile:
             out = self.blocks.take(offset, end)
             self.blocks.evict(offset, FILE_CACHE)
             return out
+
+    def read_exact(self, start: int, end: int) -> None:
+        """Fetch [start, end) into the cache, no read-ahead (planned ranges)."""
+        with self.lock:
+            for s, e in self.blocks.gaps(start, min(end, self.size)):
+                if self.error is not None:
+                    raise self.error
+                try:
+                    self.blocks.insert(s, self.reader.fetch(self, s, e))
+                except RemoteReadError as exc:
+                    if not isinstance(exc, DownloadLimit):
+                        self.error = exc
+                    raise
 
     def _verify(self, data: bytes) -> None:
         """A file read whole is checked against the API's listing (LFS sha256, else the git blob id),
@@ -235,9 +248,16 @@ class HubReader:
 
         def one(rf: RemoteFile) -> None:
             try:
-                head = rf.read_at(0, 1)
-                if not rf.whole and head == b"P" and rf.size > ZIP_TAIL:
-                    rf.read_at(rf.size - ZIP_TAIL, ZIP_TAIL)
+                if rf.whole or not (rf.meta.path.lower().endswith(ZIPPY) and rf.size > ZIP_TAIL):
+                    rf.read_at(0, 1)
+                else:
+                    # Tail first: a zip's central directory says where its pickles are, and only
+                    # those (plus the 4 KiB every file's format is sniffed from) are then fetched.
+                    tail = rf.read_at(rf.size - ZIP_TAIL, ZIP_TAIL)
+                    if b"PK\x05\x06" not in tail:
+                        rf.read_at(0, 1)
+                    for s, e in zip_plan(rf) if b"PK\x05\x06" in tail else []:
+                        rf.read_exact(s, e)
             except OSError:
                 pass
             if progress:
@@ -267,6 +287,7 @@ class HubReader:
             try:
                 pos = self._get(rf, pos, end, parts)
             except _BodyCut:
+                pos = start + sum(len(p) for p in parts)  # resume where the body stopped
                 attempts += 1
                 if attempts > RESUMES:
                     raise RemoteReadError(errno.EIO, f"connection lost {RESUMES + 1} times while reading bytes "
@@ -363,6 +384,40 @@ class HubReader:
         if rf.meta.lfs_sha256 and etag and etag != rf.meta.lfs_sha256:
             raise RemoteReadError(errno.EIO, f"the Hub redirected to blob {etag[:12]}…, not the listed sha256 "
                                   f"{rf.meta.lfs_sha256[:12]}…", rf.meta.path)
+
+
+def zip_plan(rf: RemoteFile) -> list[tuple[int, int]]:
+    """The byte ranges the safety engine reads of a zip whose tail is cached: the 4 KiB sniffed
+    from its start and every member except a torch zip's tensor storage (data.pkl, byteorder,
+    version...: each local header and data), merged where they touch. The central directory is
+    parsed by the scanner's own reader (scan/containers.py)."""
+    from trueopen.scan.containers import read_zip_listing
+    from trueopen.scan.formats import zip_kind
+    from trueopen.scan.result import ScanLimits, Source
+
+    lim = ScanLimits()
+    src = Source(rf.meta.path, rf.size, rf.read_at, lambda: io.BytesIO(b""))
+    listing = read_zip_listing(src, lim.max_members, lim.max_buffer_bytes)
+    names = [e.name for e in listing.entries]
+    if listing.error or not names:
+        return [(0, 1)]
+    kind = zip_kind(names)
+    if kind not in ("torch-zip", "torchscript"):
+        return [(0, min(rf.size, SNIFF))]
+    root = names[0].split("/", 1)[0] if "/" in names[0] else ""
+    storage = f"{root}/data/" if root else "data/"
+    ranges = [(0, min(rf.size, SNIFF))]
+    for e in listing.entries:
+        if e.name.startswith(storage) or e.csize > PLAN_MEMBER_LIMIT:
+            continue
+        ranges.append((e.local_offset, min(rf.size, e.local_offset + 30 + len(e.raw_name) + LOCAL_EXTRA + e.csize)))
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(ranges):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
 
 
 class _BodyCut(Exception):
