@@ -40,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / "_work" / "hub"
-sys.path[:0] = [str(REPO / "tests"), str(HERE)]
+sys.path[:0] = [str(REPO / "tests" / "hub"), str(HERE)]  # fake_hub.py, scanners.py
 GiB, MiB = 1 << 30, 1 << 20
 
 
@@ -179,7 +179,7 @@ def build() -> None:
 
 def lfs_hashes(root: Path) -> dict[str, str]:
     """sha256 of the big files, computed once and kept beside them (hashing 16 GiB of holes costs ~20 s)."""
-    from hub.fake_hub import file_sha256
+    from fake_hub import file_sha256
 
     memo = root.parent / f"{root.name}.sha256.json"
     known = json.loads(memo.read_text()) if memo.exists() else {}
@@ -211,7 +211,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     build()
-    from hub.fake_hub import FakeHub
+    from fake_hub import FakeHub
 
     fake = FakeHub()
     home = tempfile.mkdtemp(prefix="trueopen-bench-hf-")

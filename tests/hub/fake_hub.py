@@ -561,3 +561,31 @@ def _parse_range(value: str, size: int) -> tuple[int, int] | str | None:
     if start >= size or end < start:
         return "unsatisfiable"
     return start, min(end, size - 1)
+
+
+def main() -> None:
+    """Serve folders as Hub repos until interrupted: `python tests/hub/fake_hub.py ORG/NAME=FOLDER ...`."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("repos", nargs="+", help="ORG/NAME=FOLDER (datasets/ORG/NAME=FOLDER for a dataset)")
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    ap.add_argument("--gated", action="append", default=[], help="ORG/NAME to serve gated (manual)")
+    args = ap.parse_args()
+    hub = FakeHub(latency=args.latency)
+    for spec in args.repos:
+        name, _, folder = spec.partition("=")
+        rtype = "dataset" if name.startswith("datasets/") else "model"
+        repo_id = name.removeprefix("datasets/")
+        hub.add_repo(repo_id, Path(folder), repo_type=rtype, gated="manual" if name in args.gated else False)
+    hub.start()
+    print(f"HF_ENDPOINT={hub.endpoint}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        hub.stop()
+
+
+if __name__ == "__main__":
+    main()
