@@ -169,12 +169,12 @@ RELEASES = {"st-4g": build_safetensors, "torch-2g": build_torch_zip, "gguf-10": 
 
 def build() -> None:
     for name, fn in RELEASES.items():
-        root = WORK / name
-        if (root / ".built").exists():
+        root, done = WORK / name, WORK / f"{name}.built"
+        if done.exists():
             continue
         root.mkdir(parents=True, exist_ok=True)
         fn(root)
-        (root / ".built").write_text("ok")
+        done.write_text("ok")
 
 
 def lfs_hashes(root: Path) -> dict[str, str]:

@@ -29,10 +29,10 @@ def render(rows: Sequence[CachedRevision], warnings: Sequence[str], console: Con
         console.print("The HF cache holds no model or dataset.")
     else:
         t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)
-        for col in ("Repo", "Revision", "Size", "Label", "MOF class", "Safety", "Weights licence"):
-            t.add_column(col, no_wrap=col != "Weights licence", overflow="fold")
+        for col in ("Repo", "Revision", "Size", "Label", "MOF class", "Safety", "Licence"):
+            t.add_column(col, no_wrap=True)
         for r in rows:
-            rev = r.revision[:10] + (f" ({', '.join(r.refs)})" if r.refs else "")
+            rev = r.revision[:8] + (f" ({', '.join(r.refs)})" if r.refs else "")
             if r.audit is None:
                 t.add_row(r.repo, rev, _size(r.size_on_disk), Text("error", style="bold red"), "-", "-",
                           Text(r.error or "", style="red"))
@@ -43,6 +43,10 @@ def render(rows: Sequence[CachedRevision], warnings: Sequence[str], console: Con
             t.add_row(r.repo, rev, _size(r.size_on_disk), Text(a.verdicts.label, style=LABEL_STYLE[a.verdicts.label]),
                       a.verdicts.mof.class_, Text(a.safety.status, style=SAFETY_STYLE[a.safety.status]), lic)
         console.print(t)
+    for r in rows:  # a snapshot that lacks files of its commit was audited as it is on disk
+        for f in r.audit.findings if r.audit is not None else ():
+            if f.rule == "hf-cache-partial":
+                console.print(Text(f"  {r.repo}@{r.revision[:8]}: {f.message}", style="yellow"))
     for w in warnings:
         console.print(Text(f"  warning: {w}", style="yellow"))
 

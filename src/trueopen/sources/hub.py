@@ -129,9 +129,9 @@ def _repo_info(api: Any, target: HubTarget, meter: Meter) -> Any:
             if isinstance(exc, RepositoryNotFoundError) and type(exc) is RepositoryNotFoundError \
                     and target.repo_type == "model" and _is_dataset(api, target, meter):
                 raise InputError(f"{where}: not a model repository; it is a dataset: use hf://datasets/{target.repo_id}") from None
-            message = describe_http_error(exc, target.repo_id)
+            message = describe_http_error(exc, target.repo_id).removeprefix(f"{target.repo_id}: ")
             if "revision not found" in message:
-                message = f"{target.repo_id}: revision {target.revision!r} not found (a branch, tag or commit)"
+                message = f"revision {target.revision!r} not found (a branch, tag or commit)"
             raise InputError(f"{where}: {message}") from None
         except httpx2.HTTPError as exc:
             raise InputError(f"{where}: cannot reach the Hub at {endpoint()} ({type(exc).__name__}); "
