@@ -304,3 +304,23 @@ def test_follow_base_warns_on_licence_inheritance(fake_hub, tmp_path: Path) -> N
     (rel,) = a.related
     assert (rel.relation, rel.ref, rel.license_open, rel.label) == ("base_model", "meta/base", False, "restricted-weights")
     assert any(f.rule == "license-inheritance" and f.severity == "warn" for f in a.findings)
+
+
+def test_follow_datasets_reads_only_cards_and_licences(fake_hub, tmp_path: Path) -> None:
+    data = write_release(tmp_path / "corpus", {"README.md": "---\nlicense: cc-by-4.0\n---\n# Corpus\n",
+                                               "data/part-0.parquet": b"PAR1" + bytes(4096)})
+    fake_hub.add_repo("org/corpus", data, repo_type="dataset")
+    fake_hub.add_repo("org/tiny", open_release(tmp_path / "rel"))  # its card names org/corpus
+    r = run_cli("audit", "hf://org/tiny", "--follow", "datasets", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    (rel,) = json.loads(r.stdout)["related"]
+    assert (rel["relation"], rel["ref"], rel["license"], rel["error"]) == ("dataset", "datasets/org/corpus", "CC-BY-4.0", None)
+    assert not [q for q in fake_hub.requests() if "parquet" in q.path]  # data files are not read
+
+
+def test_unreachable_hub_is_one_line(fake_hub, monkeypatch) -> None:
+    import trueopen.sources.hub as hub
+
+    monkeypatch.setattr(hub, "endpoint", lambda: "http://127.0.0.1:9")  # the discard port: refused
+    with pytest.raises(InputError, match="cannot reach the Hub at http://127.0.0.1:9"):
+        audit("hf://org/anything")

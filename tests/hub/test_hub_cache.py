@@ -102,7 +102,7 @@ def test_cache_command_lists_every_revision(fake_hub, tmp_path: Path, hf_cache: 
     assert rows["org/tiny"]["weights_license"] == "Apache-2.0" and rows["org/tiny"]["weights_license_open"] is True
     assert rows["meta/other"]["weights_license_open"] is False
     assert rows["org/tiny"]["refs"] == ["main"] and rows["org/tiny"]["safety"] == "clean"
-    table = run_cli_env(env, "cache", "--cache-dir", str(hf_cache))
+    table = run_cli_env({**env, "COLUMNS": "160"}, "cache", "--cache-dir", str(hf_cache))
     assert "org/tiny" in table.stdout and "meta/other" in table.stdout and "MOF class" in table.stdout
     assert fake_hub.requests() == []
     missing = run_cli_env(env, "cache", "--cache-dir", str(tmp_path / "nowhere"))

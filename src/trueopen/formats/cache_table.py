@@ -30,7 +30,8 @@ def render(rows: Sequence[CachedRevision], warnings: Sequence[str], console: Con
     else:
         t = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)
         for col in ("Repo", "Revision", "Size", "Label", "MOF class", "Safety", "Licence"):
-            t.add_column(col, no_wrap=True)
+            wraps = col in ("Repo", "Licence")  # names are folded on a narrow terminal, never cut
+            t.add_column(col, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
         for r in rows:
             rev = r.revision[:8] + (f" ({', '.join(r.refs)})" if r.refs else "")
             if r.audit is None:
