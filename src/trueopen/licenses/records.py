@@ -34,6 +34,7 @@ class LicenseMatch:
     decided_by: str | None = None  # the clause or version line that told versions apart
     same_text: tuple[str, ...] = ()  # SPDX ids whose texts are word-for-word the same as id's
     coverage: float | None = None  # full-text matches: share of the licence text found
+    exact: bool = False  # full-text matches: the whole text is the licence text
     borrowed: tuple[str, ...] = ()  # custom licences: standard texts it borrows sentences from
     restrictions: tuple[tuple[int, str], ...] = ()  # custom licences: (line, marker) of its own restrictions
     terms: Any = None  # custom licences: LicenseTerms read from the text (no record holds them)
