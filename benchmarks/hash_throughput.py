@@ -1,10 +1,14 @@
-"""Hashing throughput: sha256sum vs trueopen.hashing.hash_files vs `trueopen audit`.
+"""Hashing throughput: `openssl dgst -sha256` and `sha256sum` (sequential) vs
+trueopen.hashing.hash_files vs a whole `trueopen audit`, on the same files in the same run.
 
 Generates a synthetic release (many shards, a config.json, a README.md) in --workdir, reusing
-it when it is already there with the same size, then times each method once after a warm-up
-read (dropping the page cache needs root, so all figures are warm-cache figures).
+it when it is already there with the same size, reads it once to warm the page cache (dropping
+the cache needs root, so every figure is a warm-cache figure), then runs every method --reps
+times, interleaved (each repetition runs each method once, the order rotating), and reports the
+median, the spread and the time ratio to sequential openssl (the fair native baseline: coreutils
+sha256sum may lack the CPU's SHA instructions), with the load average before each repetition.
 
-    .venv/bin/python benchmarks/hash_throughput.py --size 1GiB
+    .venv/bin/python benchmarks/hash_throughput.py --size 4GiB --reps 5
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from trueopen.hashing import hash_files  # noqa: E402
 
 BLOCK = 1 << 20
 _UNITS = {"": 1, "B": 1, "K": 2**10, "KIB": 2**10, "M": 2**20, "MIB": 2**20,
@@ -96,6 +99,7 @@ def main() -> int:
     ap.add_argument("--shards", type=int, default=16)
     ap.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "_work")
     ap.add_argument("--workers", type=int, default=None, help="hash_files workers (default: cpu count)")
+    ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions of every method")
     args = ap.parse_args()
 
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -104,64 +108,60 @@ def main() -> int:
     total = sum(os.path.getsize(p) for p in paths)
     warm(release, files)
 
-    rows: list[tuple[str, float | None, str]] = []
-
-    sha256sum = shutil.which("sha256sum")
-    if sha256sum:
-        t0 = time.perf_counter()
-        subprocess.run([sha256sum, *paths], check=True, stdout=subprocess.DEVNULL)
-        rows.append(("sha256sum (sequential, one call)", time.perf_counter() - t0, ""))
-    else:
-        rows.append(("sha256sum (sequential, one call)", None, "sha256sum not found"))
-
-    # coreutils sha256sum may not use the CPU's SHA extensions; OpenSSL (which hashlib uses)
-    # does, so this is the fairer single-thread native baseline.
-    openssl = shutil.which("openssl")
-    if openssl:
-        t0 = time.perf_counter()
-        subprocess.run([openssl, "dgst", "-sha256", *paths], check=True, stdout=subprocess.DEVNULL)
-        rows.append(("openssl dgst -sha256 (sequential)", time.perf_counter() - t0, ""))
-
-    t0 = time.perf_counter()
-    hash_files(release, files, workers=1)
-    rows.append(("hash_files, 1 worker", time.perf_counter() - t0, ""))
-
-    t0 = time.perf_counter()
-    digests = hash_files(release, files, workers=args.workers)
     n = args.workers or os.cpu_count()
-    rows.append((f"hash_files, {n} workers", time.perf_counter() - t0, ""))
-    assert all(d.error is None for d in digests), [d for d in digests if d.error]
-
     cli = Path(sys.executable).parent / "trueopen"
-    label = "trueopen audit --format json"
-    if not cli.exists():
-        rows.append((label, None, f"skipped: {cli} not found"))
-    else:
-        t0 = time.perf_counter()
-        proc = subprocess.run([str(cli), "audit", str(release), "--format", "json"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        elapsed = time.perf_counter() - t0
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["no message"])[-1][:100]
-            rows.append((label, None, f"skipped: exit {proc.returncode}: {last}"))
-        else:
-            rows.append((label, elapsed, "whole audit, not only hashing"))
-
-    base = rows[0][1]
+    methods: dict[str, list[str] | None] = {
+        "openssl dgst -sha256, sequential": [shutil.which("openssl"), "dgst", "-sha256", *paths] if shutil.which("openssl") else None,
+        "sha256sum, sequential": [shutil.which("sha256sum"), *paths] if shutil.which("sha256sum") else None,
+        "hash_files, 1 worker": [sys.executable, "-c", _HASH_FILES, str(release), "1", *files],
+        f"hash_files, {n} workers": [sys.executable, "-c", _HASH_FILES, str(release), str(n), *files],
+        "trueopen audit --format json (whole audit)": [str(cli), "audit", str(release), "--format", "json"] if cli.exists() else None,
+    }
+    runnable = [k for k, v in methods.items() if v is not None]
+    times: dict[str, list[float]] = {k: [] for k in runnable}
+    loads: list[float] = []
+    for rep in range(args.reps):
+        loads.append(os.getloadavg()[0])
+        order = runnable[rep % len(runnable):] + runnable[:rep % len(runnable)]  # rotate: no method always first
+        for name in order:
+            t0 = time.perf_counter()
+            proc = subprocess.run(methods[name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            elapsed = time.perf_counter() - t0
+            if proc.returncode != 0:
+                raise SystemExit(f"{name}: exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
+            times[name].append(elapsed)
+    base = "openssl dgst -sha256, sequential" if "openssl dgst -sha256, sequential" in times else runnable[0]
+    second = "sha256sum, sequential" if "sha256sum, sequential" in times else None
     print()
     print(f"machine: {machine()}")
     print(f"date:    {dt.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    print(f"data:    {len(files)} files, {total / 2**30:.2f} GiB, warm page cache "
-          f"(cache not dropped: needs root)")
+    print(f"data:    {len(files)} files, {total / 2**30:.2f} GiB, warm page cache (not dropped: needs root)")
+    print(f"reps:    {args.reps}, interleaved; load average before each: {', '.join(f'{x:.2f}' for x in loads)}")
     print()
-    print(f"{'method':<36} {'seconds':>8} {'GB/s':>7} {'vs sha256sum':>13}  note")
-    for name, secs, note in rows:
-        if secs is None:
-            print(f"{name:<36} {'-':>8} {'-':>7} {'-':>13}  {note}")
-            continue
-        ratio = f"{base / secs:.2f}x" if base else "-"
-        print(f"{name:<36} {secs:>8.2f} {total / secs / 1e9:>7.2f} {ratio:>13}  {note}")
+    print(f"{'method':<44} {'median s':>9} {'min-max s':>13} {'GiB/s':>6} {'time vs openssl':>16} {'vs sha256sum':>13}")
+    for name in runnable:
+        ts = times[name]
+        ratio = _median([t / b for t, b in zip(ts, times[base])])
+        ratio2 = f"{_median([t / b for t, b in zip(ts, times[second])]):.2f}x" if second else "-"
+        print(f"{name:<44} {_median(ts):>9.2f} {min(ts):>6.2f}-{max(ts):<6.2f} {total / _median(ts) / 2**30:>6.2f}"
+              f" {ratio:>15.2f}x {ratio2:>13}")
+    print("\n(time ratios are per repetition, then the median: below 1 is faster than the baseline)")
     return 0
+
+
+_HASH_FILES = """
+import sys
+from trueopen.hashing import hash_files
+root, workers, files = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+digests = hash_files(root, files, workers=workers)
+assert all(d.error is None for d in digests), [d for d in digests if d.error]
+"""
+
+
+def _median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
 
 
 if __name__ == "__main__":

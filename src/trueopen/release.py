@@ -61,6 +61,9 @@ class Release:
     # Several locations of one release merged into one (`--with`): (label, target) each, the main
     # target first with label ''; a location's files are under `label/`.
     locations: tuple[tuple[str, Target], ...] = ()
+    # The folders holding each location's files (label, folder), for sources that have one;
+    # empty means `root` holds them all.
+    part_roots: tuple[tuple[str, Path], ...] = ()
     hub: Hub | None = None  # what the Hub says about the repo (hf-hub, hf-cache)
     meter: Meter | None = None  # bytes and requests spent reading (remote sources)
     remote: bool = False  # every read costs a network round trip: the scanner skips reads no verdict needs
@@ -69,6 +72,12 @@ class Release:
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(sorted(self.files, key=lambda f: f.path)))
         object.__setattr__(self, "_paths", frozenset(f.path for f in self.files))
+
+    def folders(self) -> list[tuple[str, Path]]:
+        """(label, folder) of every part of the release that lies in a folder on disk."""
+        if self.part_roots:
+            return list(self.part_roots)
+        return [("", self.root)] if self.root is not None else []
 
     def has(self, path: str) -> bool:
         return path in self._paths

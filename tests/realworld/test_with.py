@@ -42,6 +42,9 @@ def test_weights_location_turns_referenced_into_present(release) -> None:
     assert origins["train.py"] is None and origins["acme-1b/model.safetensors"] == "acme-1b"
     # Each location is a scope: its card licenses its files.
     assert params.license.expression == "Apache-2.0"
+    # Every location's files are hashed from their own folder.
+    hashed = audit(code, with_=[weights]).files
+    assert all(f.sha256 and f.sha256_source == "hashed" for f in hashed)
 
 
 def test_locations_with_the_same_name_get_distinct_labels(release, tmp_path) -> None:

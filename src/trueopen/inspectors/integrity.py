@@ -28,14 +28,21 @@ def check_integrity(release: Release, inv: Inventory, *, hash_contents: bool = T
     out = Integrity()
     known = {f.path: f.sha256 for f in release.files if f.sha256}
     out.sha256.update(known)
-    if hash_contents and release.root is not None:
-        todo = [f.path for f in release.files if f.path not in known]
-        for digest in hash_files(release.root, todo, progress=progress):
+    folders = release.folders() if hash_contents else []
+    labels = sorted((label for label, _ in folders if label), key=len, reverse=True)
+    for label, folder in folders:
+        # Each location's files from its own folder (--with merges several); the main target's
+        # are those under no other location's label.
+        prefix = f"{label}/" if label else ""
+        todo = [f.path[len(prefix):] for f in release.files if f.path not in known and f.path.startswith(prefix)
+                and (label or not any(f.path.startswith(lb + "/") for lb in labels))]
+        for digest in hash_files(folder, todo, progress=progress):
+            path = prefix + digest.path
             if digest.sha256:
-                out.sha256[digest.path] = digest.sha256
+                out.sha256[path] = digest.sha256
             elif digest.error:
-                out.findings.append(Finding(rule="unreadable-file", severity="warn", message=f"{digest.path}: cannot be hashed ({digest.error})",
-                                            evidence=[Evidence(path=digest.path, detail=digest.error)]))
+                out.findings.append(Finding(rule="unreadable-file", severity="warn", message=f"{path}: cannot be hashed ({digest.error})",
+                                            evidence=[Evidence(path=path, detail=digest.error)]))
     shard_tensors: dict[str, set[str]] = {}
     for f in release.files:
         if not f.path.endswith(".safetensors") or f.size == 0:

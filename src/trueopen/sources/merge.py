@@ -90,6 +90,7 @@ def merge(main: Release, others: Sequence[Release]) -> Release:
             problems.append(Finding(rule=p.rule, severity=p.severity, message=f"{label}/{p.message}",
                                     evidence=[e.model_copy(update={"path": f"{label}/{e.path}"}) for e in p.evidence]))
     meters = [(label, r.meter) for label, r in parts if r.meter is not None]
+    folders = tuple((label, folder) for label, r in parts for sub, folder in r.folders() if not sub)
     return Release(target=main.target, files=tuple(files), reader=MergedReader(parts), problems=tuple(problems),
-                   root=main.root, locations=tuple((label, r.target) for label, r in parts),
+                   root=main.root, locations=tuple((label, r.target) for label, r in parts), part_roots=folders,
                    hub=main.hub, meter=MergedMeter(meters) if meters else None, remote=any(r.remote for _, r in parts))
