@@ -16,6 +16,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 def chromium_path() -> str:
     """The Chromium binary, or pytest.skip with the reason."""
     found = os.environ.get("TRUEOPEN_CHROMIUM") or next((c for c in CANDIDATES if os.path.exists(c)), None) or shutil.which("chromium")
+    if not found and os.environ.get("TRUEOPEN_REQUIRE_CHROMIUM"):
+        pytest.fail("TRUEOPEN_REQUIRE_CHROMIUM is set (CI) but Chromium is not installed")
     if not found:
         pytest.skip("Chromium is not installed (Debian: apt-get install -y chromium; .ci/run installs it); "
                     "the HTML report's browser tests need a real browser")
