@@ -15,7 +15,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 def chromium_path() -> str:
     """The Chromium binary, or pytest.skip with the reason."""
-    found = os.environ.get("TRUEOPEN_CHROMIUM") or next((c for c in CANDIDATES if os.path.exists(c)), None) or shutil.which("chromium")
+    candidates = [os.environ.get("TRUEOPEN_CHROMIUM", ""), *CANDIDATES, shutil.which("chromium") or ""]
+    found = next((c for c in candidates if c and os.path.exists(c)), None)
     if not found and os.environ.get("TRUEOPEN_REQUIRE_CHROMIUM"):
         pytest.fail("TRUEOPEN_REQUIRE_CHROMIUM is set (CI) but Chromium is not installed")
     if not found:

@@ -3,6 +3,7 @@
 Regenerate (after a change that should change them) with:
 
     make goldens        # or: .venv/bin/python tests/reports/goldens.py
+    .venv/bin/python tests/reports/goldens.py --screenshot   # docs/html-report.png (needs Chromium)
 
 The audits run from the repository root with relative targets, so the files do not depend on
 where the repository is checked out. tests/reports/test_goldens.py checks they are current.
@@ -53,7 +54,27 @@ def expected() -> dict[str, str]:
         os.chdir(here)
 
 
+def screenshot(path: Path = REPO / "docs" / "html-report.png") -> None:
+    """The README's picture of the HTML report: the openwashed example's golden page in headless
+    Chromium, 1280 px wide, the top 1500 px."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from browser import FLAGS, chromium_path
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=[f for f in FLAGS if f != "--headless"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1500})
+        page.goto((GOLDENS / "openwashed.html").as_uri())
+        page.screenshot(path=str(path))
+        browser.close()
+    print(f"wrote {path.relative_to(REPO)}")
+
+
 def main() -> int:
+    if "--screenshot" in sys.argv:
+        screenshot()
+        return 0
     os.environ.pop("SOURCE_DATE_EPOCH", None)
     GOLDENS.mkdir(exist_ok=True)
     texts = expected()
