@@ -176,3 +176,10 @@ def test_source_date_epoch_sets_the_creation_time(records, monkeypatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     g = _graph(spdx.render(records["open-weights"]))
     assert g["CreationInfo"][0]["created"] == "2023-11-14T22:13:20Z"
+
+
+def test_cyclonedx_base_model_is_a_pedigree_ancestor(records) -> None:
+    model = cyclonedx.build(records["openwashed"])["metadata"]["component"]
+    assert model["pedigree"]["ancestors"] == [{"bom-ref": "base:meta-llama/Llama-3.1-8B-Instruct", "name": "meta-llama/Llama-3.1-8B-Instruct",
+                                               "purl": "pkg:huggingface/meta-llama/Llama-3.1-8B-Instruct", "type": "machine-learning-model"}]
+    assert "pedigree" not in cyclonedx.build(records["open-weights"])["metadata"]["component"]

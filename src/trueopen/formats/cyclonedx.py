@@ -119,7 +119,7 @@ def build(audit: Audit) -> dict[str, Any]:
     """The BOM as a JSON-ready dict (modelCard and data added after the library serialised it)."""
     from cyclonedx.model import HashAlgorithm, HashType, Property, XsUri, ExternalReference, ExternalReferenceType
     from cyclonedx.model.bom import Bom, BomMetaData
-    from cyclonedx.model.component import Component, ComponentType
+    from cyclonedx.model.component import Component, ComponentType, Pedigree
     from cyclonedx.model.contact import OrganizationalEntity
     from cyclonedx.model.tool import Tool, ToolRepository
     from cyclonedx.output import make_outputter
@@ -154,6 +154,13 @@ def build(audit: Audit) -> dict[str, Any]:
     if audit.target.kind in ("hf-hub", "hf-cache") and "/" in audit.target.ref:
         ns, name = audit.target.ref.removeprefix("hf://").split("/", 1)
         purl = PackageURL(type="huggingface", namespace=ns, name=name, version=(audit.target.revision or "").lower() or None)
+    ancestors = []
+    for base in audit.card.base_model:  # the card's base_model: the models this one derives from
+        ns, _, name = base.partition("/")
+        ancestors.append(Component(type=ComponentType.MACHINE_LEARNING_MODEL, name=base, bom_ref=f"base:{base}",
+                                   purl=PackageURL(type="huggingface", namespace=ns, name=name) if name else None))
+    pedigree = Pedigree(ancestors=ancestors, notes=f"base_model_relation: {audit.model.base_model_relation}"
+                        if audit.model.base_model_relation else None) if ancestors else None
     props = [Property(name=n, value=v) for n, v in _verdict_properties(audit)]
     props += [Property(name=f"trueopen:hyperparameter:{s.key}", value=s.value) for s in audit.model.hyperparameters]
     model = Component(
@@ -161,7 +168,7 @@ def build(audit: Audit) -> dict[str, Any]:
         bom_ref="model", supplier=OrganizationalEntity(name=org) if org else None, purl=purl,
         licenses=_licenses(audit, params.license.expression if params else None, params.license.source if params else None),
         external_references=_external_references(audit), properties=props,
-        tags=sorted(set(audit.card.tags)) or None,
+        tags=sorted(set(audit.card.tags)) or None, pedigree=pedigree,
         description=f"Audited by trueopen {audit.tool.version} from {audit.target.kind} {audit.target.ref}",
     )
     tool = Component(type=ComponentType.APPLICATION, name="trueopen", version=__version__, bom_ref="tool:trueopen")
