@@ -130,9 +130,8 @@ def datasets(audit: Audit) -> list[Dataset]:
                 out.append(Dataset(ref=f"dataset:hf:{r.target}", name=r.target, origin="referenced", component=c.id,
                                    url=hub_url("dataset", r.target)))
     for name in audit.card.datasets:
-        if name in seen or any(name.endswith("/" + s.split("/")[-1]) and s.endswith(name) for s in seen):
-            continue
-        if any(d.name.endswith("/" + name) for d in out):
+        # The card often names a dataset by its short name that a link already gave as org/name.
+        if name in seen or any(s.rsplit("/", 1)[-1] == name.rsplit("/", 1)[-1] for s in seen):
             continue
         seen.add(name)
         out.append(Dataset(ref=f"dataset:card:{name}", name=name, origin="declared", url=hub_url("dataset", name)))

@@ -136,8 +136,11 @@ def build(audit: Audit):
 
 
 def _file_purpose(spdx, kind: str):
-    purposes = {"weights": "model", "code": "source", "data": "data", "config": "configuration", "license": "documentation",
-                "card": "documentation", "document": "documentation", "docs": "documentation"}
+    # files[].kind (inspectors/inventory.py) -> software_SoftwarePurpose
+    purposes = {"weights": "model", "weights-intermediate": "model", "weights-index": "configuration", "code": "source",
+                "data": "data", "config": "configuration", "metadata": "configuration", "manifest": "manifest",
+                "license": "documentation", "card": "documentation", "document": "documentation", "results": "evidence",
+                "sample-output": "data"}
     return getattr(spdx.software_SoftwarePurpose, purposes.get(kind, "other"))
 
 
