@@ -65,6 +65,7 @@ class CheckFormat(str, Enum):
     markdown = "markdown"
 
 
+
 class ScanFormat(str, Enum):
     table = "table"
     json = "json"
@@ -74,7 +75,22 @@ class ScanFormat(str, Enum):
 # Options several commands share, declared once.
 OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")]
 NoHashOption = Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file (faster on large weights).")]
-ReleaseArgument = Annotated[str, typer.Argument(help="A release folder, or a .zip / .tar / .tar.gz archive of one.", show_default=False)]
+ReleaseArgument = Annotated[str, typer.Argument(help="A release folder, a .zip / .tar / .tar.gz archive of one, a Hub repo "
+                                                "(hf://ORG/NAME[@REV], hf://datasets/ORG/NAME, a Hub URL, or ORG/NAME when no "
+                                                "such local path exists) or an HF cache folder (.../models--ORG--NAME).",
+                                                show_default=False)]
+# Hub and HF-cache options, declared once (sources/options.py SourceOptions).
+RevisionOption = Annotated[Optional[str], typer.Option("--revision", help="Branch, tag or commit of a Hub or HF-cache target.")]
+OfflineOption = Annotated[bool, typer.Option("--offline", help="Hub targets come from the HF cache only; no network (as HF_HUB_OFFLINE=1).")]
+MaxDownloadOption = Annotated[str, typer.Option("--max-download", metavar="SIZE", help="Bytes any one Hub file may fetch (500MB, 2GiB); "
+                                                "a file that needs more is `incomplete`.")]
+CacheOption = Annotated[bool, typer.Option("--cache", help="Also store the small files read from the Hub in the HF cache "
+                                           "(by default nothing is written there).")]
+
+
+class Follow(str, Enum):
+    base = "base"
+    datasets = "datasets"
 WithOption = Annotated[Optional[list[str]], typer.Option(
     "--with", help="Another location of the same release (its weights folder, its Hub repo...), merged into one audit; "
     "repeatable. Referenced components found there are verified.", show_default=False)]
@@ -93,13 +109,26 @@ def _main(version: Annotated[Optional[bool], typer.Option("--version", callback=
 
 @app.command()
 def audit(
-    target: ReleaseArgument,
+    targets: Annotated[Optional[list[str]], typer.Argument(help="Releases to audit (see `trueopen audit --help`): folders, "
+                                                           "archives, hf://ORG/NAME, Hub URLs, HF cache folders.", show_default=False)] = None,
     format: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.table,
     output: OutputOption = None,
     no_hash: NoHashOption = False,
     with_: WithOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    max_download: MaxDownloadOption = "2GiB",
+    cache: CacheOption = False,
+    follow: Annotated[Optional[list[Follow]], typer.Option("--follow", help="Also audit the base models (base) or the datasets' "
+                                                           "cards and licences (datasets) the card names, on the Hub.")] = None,
+    from_file: Annotated[Optional[Path], typer.Option("--from", help="Read more targets from this file, one a line.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", min=1, max=32, help="Releases audited at once (several targets).")] = 4,
 ) -> None:
-    """Audit one AI release: components, licences, recipe, claims, safety and verdicts.
+    """Audit AI releases: components, licences, recipe, claims, safety and verdicts.
+
+    A Hub repo is audited where it lives: the file list, sizes and LFS sha256 come from the Hub's
+    API, small files are read whole and weights only by byte range (the record's `transfer` says
+    how much). Several targets are audited concurrently and compared in one table.
 
     A release spread over several places (code on GitHub, weights elsewhere) is audited as one
     with `--with`: what the main target only references is then checked where it lives.
@@ -108,13 +137,18 @@ def audit(
 
         trueopen audit ./my-model
 
-        trueopen audit release.tar.gz --format json --output audit.json
+        trueopen audit hf://mistralai/Mistral-7B-v0.1 --revision main
 
-        trueopen audit ./big-model --no-hash
+        trueopen audit https://huggingface.co/org/model/tree/v1.0 --format json -o audit.json
 
-        trueopen audit ./OLMo --with ./OLMo-2-1124-7B   # code folder + weights folder
+        trueopen audit ./OLMo --with hf://allenai/OLMo-2-1124-7B   # code folder + its weights on the Hub
+        trueopen audit hf://org/model --offline          # the copy in the HF cache, no network
 
-        trueopen audit ./my-model --format mot -o models/my-model.yml   # a Model Openness Tool record
+        trueopen audit hf://org/fine-tune --follow base   # also audit its base model
+
+        trueopen audit ./a hf://org/b --from more.txt     # several releases, one comparison table
+
+        trueopen audit release.tar.gz --no-hash
 
         trueopen audit ./my-model --format cyclonedx -o my-model.cdx.json   # CycloneDX 1.6 ML-BOM
 
@@ -126,12 +160,34 @@ def audit(
 
         trueopen audit ./my-model --format sarif -o trueopen.sarif          # GitHub code scanning
 
-    Exit codes: 0 audited (whatever the verdict), 2 bad input.
+    Environment: HF_TOKEN (or `hf auth login`) for gated and private repos, HF_ENDPOINT for a
+    mirror, HF_HOME / HF_HUB_CACHE for the cache, HF_HUB_OFFLINE=1 as --offline.
+
+    Exit codes: 0 audited (whatever the verdict), 2 bad input or a target that could not be
+    audited (with several targets: the worst of them).
     """
     from trueopen.audit import audit as run_audit
 
+    with _errors():
+        names = list(targets or []) + (_read_targets(from_file) if from_file else [])
+        if not names:
+            raise InputError("name a release to audit, or --from FILE")
+        source = _source(revision, offline, max_download, cache)
+        kinds = frozenset(f.value for f in follow or [])
+        if len(names) > 1 or from_file:
+            if format is AuditFormat.mot or format.value in _report_formats():
+                raise InputError(f"--format {format.value} takes one release; audit them one by one")
+            if with_:
+                raise InputError("--with adds locations to one release; audit several releases without it")
+            _audit_many(names, format, output, no_hash, source, kinds, jobs)
+            return
+    target = names[0]
     with _errors(), _progress(target, enabled=not no_hash, extra=with_ or ()) as progress:
-        result = run_audit(target, with_=with_ or (), hash_contents=not no_hash, progress=progress)
+        result = run_audit(target, with_=with_ or (), hash_contents=not no_hash, progress=progress, source=source)
+        if kinds:
+            from trueopen.follow import follow_related
+
+            result = follow_related(result, kinds, source)
     with _errors():
         if format is AuditFormat.json:
             _emit(result.to_json(), output)
@@ -145,6 +201,68 @@ def audit(
             _emit(render_report(result, format.value), output)
         else:
             _emit_table(lambda console: _table().render(result, console), output)
+
+
+def _read_targets(path: Path) -> list[str]:
+    from trueopen.batch import read_targets
+
+    return read_targets(path)
+
+
+def _source(revision: str | None, offline: bool, max_download: str, cache: bool):
+    """The Hub / HF-cache options; notes (e.g. which kind of target was taken) go to stderr."""
+    from trueopen.sources.options import SourceOptions, parse_size
+
+    try:
+        limit = parse_size(max_download)
+    except ValueError as exc:
+        raise InputError(f"--max-download: {exc}") from None
+    if offline and cache:
+        raise InputError("--offline and --cache contradict each other (offline fetches nothing to cache)")
+    return SourceOptions(revision=revision, offline=True if offline else None, max_download=limit, cache=cache,
+                         note=lambda m: Console(stderr=True).print(f"trueopen: {m}", highlight=False, soft_wrap=True))
+
+
+def _audit_many(names: list[str], format: AuditFormat, output: Path | None, no_hash: bool, source, kinds: frozenset[str],
+                jobs: int) -> None:
+    """Several targets at once: a comparison table (or a JSON list), errors on stderr, exit code the worst."""
+    from trueopen.batch import audit_many
+
+    with _many_progress(names) as status:
+        outcomes = audit_many(names, jobs=jobs, hash_contents=not no_hash, source=source, follow=kinds, status=status)
+    audits = [o.audit for o in outcomes if o.audit is not None]
+    if audits:
+        if format is AuditFormat.json:
+            from trueopen.formats.json import render_many
+
+            _emit(render_many(audits), output)
+        else:
+            _emit_table(lambda console: _table().render_comparison(audits, console), output)
+    err = Console(stderr=True)
+    for o in outcomes:
+        if o.error:
+            err.print(f"[bold red]trueopen: error:[/] {o.error}", highlight=False, soft_wrap=True)
+    if any(o.error for o in outcomes):
+        raise typer.Exit(EXIT_USAGE)
+
+
+@contextmanager
+def _many_progress(names: list[str]):
+    """One status line per release on stderr, only on a terminal."""
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import SpinnerColumn
+
+    with Progress(SpinnerColumn(), "[progress.description]{task.description}", console=err, transient=True) as bar:
+        tasks = {n: bar.add_task(f"{n}: queued", total=None) for n in dict.fromkeys(names)}
+
+        def status(target: str, text: str) -> None:
+            if target in tasks:
+                bar.update(tasks[target], description=f"{target}: {text}")
+
+        yield status
 
 
 @app.command()
@@ -244,6 +362,9 @@ def explain(
     output: OutputOption = None,
     no_hash: NoHashOption = False,
     with_: WithOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    max_download: MaxDownloadOption = "2GiB",
 ) -> None:
     """Explain the verdicts in plain language: for each framework (label and openwashing, MOF,
     OSAID 1.0, EU AI Act, European Open Source AI Index) what the result is and what would
@@ -258,13 +379,16 @@ def explain(
 
         trueopen explain release.tar.gz --format json --output why.json
 
+        trueopen explain hf://org/model@v1.0
+
     Exit codes: 0 explained (whatever the verdict), 2 bad input.
     """
     from trueopen.audit import audit as run_audit
     from trueopen.formats import explain as explain_format
 
     with _errors(), _progress(target, enabled=not no_hash, extra=with_ or ()) as progress:
-        result = run_audit(target, with_=with_ or (), hash_contents=not no_hash, progress=progress)
+        result = run_audit(target, with_=with_ or (), hash_contents=not no_hash, progress=progress,
+                           source=_source(revision, offline, max_download, False))
     with _errors():
         if format is Format.json:
             _emit(explain_format.to_json(result), output)
@@ -274,7 +398,7 @@ def explain(
 
 @app.command("license")
 def license_(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to identify the licences of.", show_default=False)] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders or Hub repos (hf://ORG/NAME) to identify the licences of.", show_default=False)] = None,
     terms: Annotated[Optional[str], typer.Option("--terms", help="Print the terms of this licence id (SPDX id, LicenseRef-trueopen-*, Hugging Face id).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,  # noqa: A002
     output: OutputOption = None,
@@ -288,6 +412,8 @@ def license_(
         trueopen license ./my-model --format json
 
         trueopen license --terms llama3.1
+
+        trueopen license hf://org/model
 
     The JSON is a list of records shaped like the audit's `licenses[]`.
     Exit codes: 0 done (also when nothing is found), 2 bad input or unknown licence id.
@@ -303,7 +429,7 @@ def license_(
             return
         if not paths:
             raise InputError("name at least one file or folder, or --terms ID")
-        found = license_report.identify_paths(list(paths))
+        found = _identify_licences(paths)
         if format is Format.json:
             _emit(license_report.render_json(found), output)
         else:
@@ -312,9 +438,12 @@ def license_(
 
 @app.command()
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="Model files, archives or release folders.", show_default=False)],
+    paths: Annotated[list[str], typer.Argument(help="Model files, archives, release folders, Hub repos (hf://ORG/NAME) or HF cache folders.", show_default=False)],
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,  # noqa: A002
     output: OutputOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    max_download: MaxDownloadOption = "2GiB",
 ) -> None:
     """Scan model files for content that runs code when loaded, without ever loading them.
 
@@ -328,13 +457,15 @@ def scan(
 
         trueopen scan ./my-model --format sarif --output trueopen.sarif
 
+        trueopen scan hf://org/model --max-download 500MB   # headers and pickles by HTTP range
+
     Exit codes: 0 clean, 1 something is blocked (unsafe), 2 incomplete analysis or bad input
     (fail closed), 3 only things that need review.
     """
-    from trueopen.scan.engine import scan_paths
+    from trueopen.batch import scan_targets
 
     with _errors():
-        report = scan_paths([str(p) for p in paths])
+        report = scan_targets(paths, _source(revision, offline, max_download, False))
         if format is ScanFormat.json:
             from trueopen.formats.scan_report import render_json
 
@@ -348,6 +479,37 @@ def scan(
 
             _emit_table(lambda console: render_table(report, console), output)
     raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def cache(
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="The HF cache to list (default: huggingface_hub's, "
+                                                      "from HF_HUB_CACHE or HF_HOME).")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,  # noqa: A002
+    output: OutputOption = None,
+    no_hash: NoHashOption = False,
+) -> None:
+    """What is on my disk, and may I use it? Every model and dataset revision in the Hugging Face
+    cache, audited offline: label, MOF class, safety and the weights' licence, one row each.
+
+    Examples:
+
+        trueopen cache
+
+        trueopen cache --cache-dir /data/hf/hub --format json
+
+    Exit codes: 0 listed (whatever the verdicts), 2 no cache there; a revision that cannot be
+    audited is listed with its error.
+    """
+    from trueopen.batch import audit_cache
+    from trueopen.formats import cache_table
+
+    with _errors():
+        rows, warnings = audit_cache(str(cache_dir) if cache_dir else None, hash_contents=not no_hash)
+        if format is Format.json:
+            _emit(cache_table.render_json(rows, warnings), output)
+        else:
+            _emit_table(lambda console: cache_table.render(rows, warnings, console), output)
 
 
 # --- Reports, policy gate and diffs (issue 10): badge, check, diff -------------------------------
@@ -504,6 +666,25 @@ def _report_formats() -> tuple[str, ...]:
     from trueopen.formats.reports import FORMATS
 
     return FORMATS
+
+
+def _identify_licences(paths: list[str]):
+    """Licences of local files and folders, and of Hub or cached repos (read through the release)."""
+    from trueopen.formats import license_report
+    from trueopen.sources import open_release
+    from trueopen.sources.options import SourceOptions
+    from trueopen.sources.targets import HubTarget, is_hub_like, parse_target
+
+    found = []
+    for p in paths:
+        spec = parse_target(p) if is_hub_like(p) or not Path(p).exists() else None
+        if isinstance(spec, HubTarget):
+            with open_release(p, SourceOptions()) as release:
+                found.extend(license_report.identify_release(release, prefix=f"hf://{release.target.ref}/"))
+        else:
+            found.extend(license_report.identify_paths([Path(p)]))
+    found.sort(key=lambda f: (f.path, f.evidence[0].line or 0 if f.evidence else 0, f.id))
+    return found
 
 
 def _table():

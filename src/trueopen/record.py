@@ -51,7 +51,12 @@ class Tool(_Frozen):
 class Target(_Frozen):
     kind: Literal["folder", "archive", "hf-hub", "hf-cache"]
     ref: str
-    revision: str | None = None
+    revision: str | None = Field(default=None, description="hf-hub / hf-cache: the 40-hex commit audited, never a branch name.")
+    requested_revision: str | None = Field(default=None, description="The branch, tag or commit the user named (hf-hub / hf-cache).")
+    commit_date: str | None = Field(default=None, description="Date of the audited commit as the Hub reports it (ISO 8601, UTC).")
+
+
+Sha256Source = Literal["hashed", "hub-lfs", "hf-cache-blob"]
 
 
 class FileEntry(_Frozen):
@@ -59,6 +64,9 @@ class FileEntry(_Frozen):
     size: int
     sha256: str | None = None
     kind: str
+    sha256_source: Sha256Source | None = Field(
+        default=None, description="Where sha256 comes from: 'hashed' (trueopen hashed the bytes), 'hub-lfs' (the Hub's LFS "
+        "metadata, not re-hashed), 'hf-cache-blob' (the name of the HF cache blob, which is its sha256).")
     origin: str | None = Field(default=None, description="The location (`locations[].label`) the file came from when the "
                                "audit merges several locations of one release (`--with`); null for the main target.")
 
@@ -370,6 +378,75 @@ class EuIndex(_Frozen):
     unverified: list[str] = Field(default=[], description="Referenced components this verdict counted without seeing them.")
 
 
+class HubScanFile(_Frozen):
+    path: str
+    level: str
+
+
+class HubSecurityScan(_Frozen):
+    """The Hub's own security scan, as its API reports it: shown beside trueopen's, never instead."""
+
+    scans_done: bool | None = None
+    files_with_issues: list[HubScanFile] = []
+
+
+class HubCardData(_Frozen):
+    """Card metadata as the Hub's API parsed it: a claim, like the card itself."""
+
+    license: str | None = None
+    license_name: str | None = None
+    license_link: str | None = None
+    base_model: list[str] = []
+    datasets: list[str] = []
+    pipeline_tag: str | None = None
+    library_name: str | None = None
+
+
+class Hub(_Frozen):
+    """What the Hugging Face Hub says about the repo (hf-hub targets; partly hf-cache)."""
+
+    repo_type: Literal["model", "dataset"]
+    gated: Literal["auto", "manual"] | None = Field(default=None, description="Access to the files needs a request: "
+                                                   "'auto' approved at once, 'manual' by the authors; null when not gated.")
+    private: bool | None = None
+    disabled: bool | None = None
+    files_readable: bool = Field(description="Whether trueopen could read the files (false: gated without access, private, ...).")
+    access: str | None = Field(default=None, description="Why the files could not be read, and what would let them be read.")
+    card_data: HubCardData = Field(default_factory=HubCardData)
+    security_scan: HubSecurityScan | None = None
+    used_storage: int | None = None
+
+
+class TransferFile(_Frozen):
+    path: str
+    bytes_fetched: int
+    requests: int
+
+
+class Transfer(_Frozen):
+    """What reading a remote release cost: bytes and HTTP requests (redirect hops included)."""
+
+    bytes_total: int = Field(description="Size of all files of the release at this revision.")
+    bytes_fetched: int
+    requests: int
+    metadata_requests: int = Field(default=0, description="API calls (repo info, access check) among `requests`.")
+    max_download: int = Field(description="Bytes any one file may fetch (--max-download).")
+    files: list[TransferFile] = []
+
+
+class Related(_Frozen):
+    """A model or dataset the card names (base_model, datasets), audited in the same run (--follow)."""
+
+    relation: Literal["base_model", "dataset"]
+    ref: str
+    revision: str | None = None
+    license: str | None = Field(default=None, description="The licence found for it (expression), or null.")
+    license_open: bool | None = None
+    label: str | None = Field(default=None, description="Its label when it was fully audited (base models).")
+    gated: Literal["auto", "manual"] | None = None
+    error: str | None = Field(default=None, description="Why it could not be audited.")
+
+
 class Verdicts(_Frozen):
     label: Label
     osaid: Osaid
@@ -396,6 +473,9 @@ class Audit(_Frozen):
     safety: Safety
     findings: list[Finding]
     verdicts: Verdicts
+    hub: Hub | None = Field(default=None, description="Hub facts (hf-hub and hf-cache targets); null for folders and archives.")
+    transfer: Transfer | None = Field(default=None, description="Bytes and requests spent reading a remote release; null when local.")
+    related: list[Related] = Field(default=[], description="Base models and datasets audited in the same run (--follow).")
     locations: list[Location] = Field(default=[], description="Every location merged into this audit: the main target "
                                       "first, then each `--with` location.")
     model: ModelFacts = Field(default_factory=ModelFacts, description="What the card and config state about the model "

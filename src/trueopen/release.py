@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from trueopen.record import Finding, Target
+from trueopen.record import Finding, Hub, Target, Transfer
 
 TEXT_LIMIT = 1 << 20  # bytes of any one text file an inspector may read
 SNIFF_BYTES = 8192  # bytes read to tell text from binary
@@ -25,11 +25,20 @@ class Reader(Protocol):
     def open(self, path: str) -> BinaryIO: ...
 
 
+class Meter(Protocol):
+    """What a remote source spent reading (sources/transfer.py)."""
+
+    def snapshot(self) -> Transfer: ...
+
+    def sha256_of_whole_files(self) -> dict[str, str]: ...
+
+
 @dataclass(frozen=True)
 class ReleaseFile:
     path: str  # POSIX path relative to the release root
     size: int
     sha256: str | None = None  # known in advance for some sources (Hub LFS); else hashed
+    sha256_source: str | None = None  # with sha256: "hub-lfs", "hf-cache-blob" (record.Sha256Source)
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,9 @@ class Release:
     # Several locations of one release merged into one (`--with`): (label, target) each, the main
     # target first with label ''; a location's files are under `label/`.
     locations: tuple[tuple[str, Target], ...] = ()
+    hub: Hub | None = None  # what the Hub says about the repo (hf-hub, hf-cache)
+    meter: Meter | None = None  # bytes and requests spent reading (remote sources)
+    remote: bool = False  # every read costs a network round trip: the scanner skips reads no verdict needs
     _paths: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:

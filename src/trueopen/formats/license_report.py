@@ -17,6 +17,7 @@ from rich.text import Text
 
 from trueopen.errors import InputError
 from trueopen.record import LicenseFinding
+from trueopen.release import Release
 
 MAX_FILES = 20_000
 MAX_READ = 1 << 20
@@ -71,9 +72,6 @@ def identify_paths(paths: list[Path]) -> list[LicenseFinding]:
     per candidate file (whole up to 1 MiB for licence files and cards, 8 KiB of source files for
     SPDX headers) plus about a millisecond of matching each.
     """
-    from trueopen import licenses as lic
-    from trueopen.inspectors.licenses import UNKNOWN_ID, to_finding
-
     out: list[LicenseFinding] = []
     for target in paths:
         for file, shown, whole in _candidates(Path(target)):
@@ -81,27 +79,52 @@ def identify_paths(paths: list[Path]) -> list[LicenseFinding]:
                 text = _read(file, whole)
             except OSError as e:
                 raise InputError(f"{file}: {e.strerror or e}") from e
-            if text is None or not text.strip():
-                continue
-            governs = PurePosixPath(shown).parent.as_posix()
-            if whole:
-                matches = lic.identify_text(text)
-            else:
-                matches = [m for m in lic.identify_text(text[:HEADER_READ]) if m.kind == "header"]
-            markers = [mk for _, mk in lic.restrictive_markers(text)] if whole else []
-            if matches:
-                for m in matches:
-                    out.append(to_finding(shown, governs, m, markers if m.kind in ("text", "policy") else None))
-            elif whole and LICENSE_NAME.search(file.name) and not file.name.lower().startswith("readme"):
-                detail = ("restrictive clauses: " + ", ".join(sorted(set(markers)))) if markers else "no restrictive clause markers found"
-                url = re.search(r"https?://\S+", text)
-                if url and len(text.encode("utf-8", "replace")) <= POINTER_MAX_BYTES:
-                    detail = f"the file only points to {url.group().rstrip(').,')}; the licence text is not here"
-                unknown = lic.LicenseMatch(id=UNKNOWN_ID, name="Unidentified licence text", confidence=0.0, line=None,
-                                           detail=detail, kind="text")
-                out.append(to_finding(shown, governs, unknown, markers))
+            _identify(text, shown, file.name, whole, out)
     out.sort(key=lambda f: (f.path, f.evidence[0].line or 0 if f.evidence else 0, f.id))
     return out
+
+
+def identify_release(release: Release, prefix: str = "") -> list[LicenseFinding]:
+    """identify_paths for an opened release (a Hub repo, a cached one): the same candidate files,
+    read through the release (on the Hub: licence files whole, 8 KiB of source files by range)."""
+    out: list[LicenseFinding] = []
+    for f in release.files:
+        name = PurePosixPath(f.path).name
+        ext = PurePosixPath(f.path).suffix.lower()
+        if ext in SKIP_EXT:
+            continue
+        whole = bool(LICENSE_NAME.search(name))
+        if not whole and ext not in SOURCE_EXT:
+            continue
+        read = release.read_text(f.path, MAX_READ if whole else HEADER_READ)
+        _identify(read.text, f"{prefix}{f.path}", name, whole, out)
+    out.sort(key=lambda f: (f.path, f.evidence[0].line or 0 if f.evidence else 0, f.id))
+    return out
+
+
+def _identify(text: str | None, shown: str, name: str, whole: bool, out: list[LicenseFinding]) -> None:
+    from trueopen import licenses as lic
+    from trueopen.inspectors.licenses import UNKNOWN_ID, to_finding
+
+    if text is None or not text.strip():
+        return
+    governs = PurePosixPath(shown).parent.as_posix()
+    if whole:
+        matches = lic.identify_text(text)
+    else:
+        matches = [m for m in lic.identify_text(text[:HEADER_READ]) if m.kind == "header"]
+    markers = [mk for _, mk in lic.restrictive_markers(text)] if whole else []
+    if matches:
+        for m in matches:
+            out.append(to_finding(shown, governs, m, markers if m.kind in ("text", "policy") else None))
+    elif whole and LICENSE_NAME.search(name) and not name.lower().startswith("readme"):
+        detail = ("restrictive clauses: " + ", ".join(sorted(set(markers)))) if markers else "no restrictive clause markers found"
+        url = re.search(r"https?://\S+", text)
+        if url and len(text.encode("utf-8", "replace")) <= POINTER_MAX_BYTES:
+            detail = f"the file only points to {url.group().rstrip(').,')}; the licence text is not here"
+        unknown = lic.LicenseMatch(id=UNKNOWN_ID, name="Unidentified licence text", confidence=0.0, line=None,
+                                   detail=detail, kind="text")
+        out.append(to_finding(shown, governs, unknown, markers))
 
 
 def render_json(findings: list[LicenseFinding]) -> str:

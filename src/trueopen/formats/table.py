@@ -33,6 +33,9 @@ def render(audit: Audit, console: Console) -> None:
     head.add_column(style="bold")
     head.add_column()
     head.add_row("Release", f"{audit.target.ref} ({audit.target.kind}, {len(audit.files)} files)")
+    from trueopen.formats.hub_rows import add_rows  # revision, Hub access, bytes fetched, the Hub's scan
+
+    add_rows(head, audit)
     label = Text(v.label, style=LABEL_STYLE[v.label])
     if v.unverified:
         label.append(f"  (unverified: {', '.join(v.unverified)})", style="yellow")

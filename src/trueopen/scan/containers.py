@@ -576,9 +576,14 @@ def scan_zip(ctx: ScanContext, col: Collector, src: Source, prefix: str | None,
                     f"(limit max_issues_per_kind)", member=prefix)
 
     storage_dir = f"{root}/data/" if root else "data/"
+    unsniffed = 0
     for e in entries:
         lab = label(e)
         if e.name.endswith("/"):
+            continue
+        if (not lim.sniff_storage_records and kind in ("torch-zip", "torchscript")
+                and e.name.startswith(storage_dir)):
+            unsniffed += 1  # torch.load never unpickles a storage record; reading its head is optional
             continue
         msrc, inf = _member_source(ctx, col, src, e, lab)
         if msrc is None:
@@ -609,6 +614,10 @@ def scan_zip(ctx: ScanContext, col: Collector, src: Source, prefix: str | None,
             analyse_pickle_source(ctx, col, msrc, lab)
             continue
         scan_source(ctx, col, msrc, lab, nested=True)
+    if unsniffed:
+        col.add("info", "storage-records-not-read",
+                f"{unsniffed} tensor storage record(s) not read (remote read: torch.load never unpickles "
+                f"them, and each would cost a request)", member=prefix)
     return kind
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from trueopen.errors import InputError
 from trueopen.release import Release
 from trueopen.scan.dispatch import scan_file
-from trueopen.scan.result import FileScan
+from trueopen.scan.result import FileScan, ScanLimits
 
 STATUS_ORDER = ("unsafe", "incomplete", "review", "clean")
 EXIT_CODES = {"clean": 0, "unsafe": 1, "incomplete": 2, "review": 3}
@@ -42,6 +42,9 @@ def worst(statuses: Iterable[str]) -> str:
 def scan_release(release: Release, *, prefix: str = "", progress: Callable[[int], None] | None = None) -> list[FileScan]:
     """Scan every file of a release. Reads headers, pickles and archive members, never loads."""
     names = frozenset(f.path for f in release.files)
+    # A remote release pays a round trip per read: torch storage records, which no loader unpickles,
+    # are not sniffed there (a local scan still sniffs them, for pickles hidden under storage names).
+    limits = ScanLimits(sniff_storage_records=False) if getattr(release, "remote", False) else None
     out = []
     for f in release.files:
         out.append(scan_file(
@@ -50,6 +53,7 @@ def scan_release(release: Release, *, prefix: str = "", progress: Callable[[int]
             f.size,
             lambda p=f.path: release.open(p),
             release_files=names,
+            limits=limits,
         ))
         if progress:
             progress(f.size)

@@ -77,6 +77,8 @@ class ScanLimits:
     max_protobuf_bytes: int = 256 * 2**20    # ONNX / SavedModel protobuf walked
     max_stacked_pickles: int = 64            # consecutive pickles in one stream
     max_issues_per_kind: int = 50            # e.g. code files listed one by one
+    sniff_storage_records: bool = True       # torch zip data/N heads checked for a pickle PROTO; off
+    #                                          for remote reads, where each record costs a request
 
 
 @dataclass(frozen=True)

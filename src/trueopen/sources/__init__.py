@@ -1,4 +1,4 @@
-"""Sources turn a target (a folder or an archive) into a Release."""
+"""Sources turn a target (a folder, an archive, a Hub repo or a repo in the HF cache) into a Release."""
 
 from __future__ import annotations
 
@@ -12,26 +12,34 @@ from trueopen.errors import InputError
 from trueopen.record import Evidence, Finding, Target
 from trueopen.release import Release
 from trueopen.sources.local import open_folder
+from trueopen.sources.options import SourceOptions
 
 
 @contextmanager
-def open_locations(target: str | Path, with_: Sequence[str | Path] = ()) -> Iterator[Release]:
-    """Open the main target and every `--with` location, merged into one Release whose
-    `locations` name each (sources/merge.py). Raises InputError when any cannot be opened."""
+def open_locations(target: str | Path, with_: Sequence[str | Path] = (), options: SourceOptions | None = None) -> Iterator[Release]:
+    """Open the main target and every `--with` location (each may be a folder, an archive, a Hub
+    repo or an HF-cache repo), merged into one Release whose `locations` name each
+    (sources/merge.py). Raises InputError when any cannot be opened."""
     from trueopen.sources.merge import merge
 
     with ExitStack() as stack:
-        main = stack.enter_context(open_release(target))
-        others = [stack.enter_context(open_release(w)) for w in with_]
+        main = stack.enter_context(open_release(target, options))
+        others = [stack.enter_context(open_release(w, options)) for w in with_]
         yield merge(main, others) if others else main
 
 
 @contextmanager
-def open_release(target: str | Path) -> Iterator[Release]:
-    """Open a folder or archive as a Release; an archive is unpacked into a temporary folder
-    that is removed on exit. Raises InputError with a one-line reason when it cannot."""
+def open_release(target: str | Path, options: SourceOptions | None = None) -> Iterator[Release]:
+    """Open a folder, an archive, a Hub repo (hf://ORG/NAME, a Hub URL, or a bare ORG/NAME that is
+    no local path) or a repo in the HF cache as a Release; an archive is unpacked into a temporary
+    folder that is removed on exit. Raises InputError with a one-line reason when it cannot."""
     from trueopen.sources import archive  # imported late: only archives need it
 
+    options = options or SourceOptions()
+    hub = _hub_route(target, options)
+    if hub is not None:
+        yield hub
+        return
     path = Path(target)
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{target}: no such file or folder")
@@ -66,6 +74,33 @@ def open_release(target: str | Path) -> Iterator[Release]:
             problems=tuple(problems) + release.problems,
             root=release.root,
         )
+
+
+def _hub_route(target: str | Path, options: SourceOptions) -> Release | None:
+    """The release when the target is a Hub repo or a cached one; None for folders and archives."""
+    from trueopen.sources.targets import CacheFolder, HubTarget, cache_folder, is_hub_like, parse_target
+
+    # A Path object always means the local file system; a string may name a Hub repo.
+    spec = parse_target(target, options.revision) if isinstance(target, str) else (cache_folder(target) or target)
+    if isinstance(spec, CacheFolder):
+        from trueopen.sources.hf_cache import open_cache_folder
+
+        return open_cache_folder(spec, options)
+    if not isinstance(spec, HubTarget):
+        if options.revision and not is_hub_like(str(target)):
+            raise InputError(f"{target}: --revision applies to Hub and HF-cache targets only")
+        return None
+    if spec.taken_from == "bare name":
+        options.say(f"no local path {target!r}: auditing the Hub repository hf://{spec.ref}")
+    from huggingface_hub import constants
+
+    if options.offline or (options.offline is None and constants.is_offline_mode()):
+        from trueopen.sources.hf_cache import open_cached_hub
+
+        return open_cached_hub(spec, options)
+    from trueopen.sources.hub import open_hub
+
+    return open_hub(spec, options)
 
 
 def _ref(path: Path) -> str:

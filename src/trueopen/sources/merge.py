@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import BinaryIO
 
-from trueopen.record import Finding, Target
-from trueopen.release import Release, ReleaseFile
+from trueopen.record import Finding, Target, Transfer, TransferFile
+from trueopen.release import Meter, Release, ReleaseFile
 
 
 class MergedReader:
@@ -38,6 +38,24 @@ class MergedReader:
     def open(self, path: str) -> BinaryIO:
         release, inner = self._find(path)
         return release.open(inner)
+
+
+class MergedMeter:
+    """The transfer of every remote location, each file under its location's label."""
+
+    def __init__(self, parts: Sequence[tuple[str, Meter]]) -> None:
+        self._parts = list(parts)
+
+    def snapshot(self) -> Transfer:
+        snaps = [(label, m.snapshot()) for label, m in self._parts]
+        files = sorted((TransferFile(path=f"{label}/{f.path}" if label else f.path, bytes_fetched=f.bytes_fetched,
+                                     requests=f.requests) for label, t in snaps for f in t.files), key=lambda f: f.path)
+        return Transfer(bytes_total=sum(t.bytes_total for _, t in snaps), bytes_fetched=sum(t.bytes_fetched for _, t in snaps),
+                        requests=sum(t.requests for _, t in snaps), metadata_requests=sum(t.metadata_requests for _, t in snaps),
+                        max_download=max(t.max_download for _, t in snaps), files=files)
+
+    def sha256_of_whole_files(self) -> dict[str, str]:
+        return {(f"{label}/{p}" if label else p): d for label, m in self._parts for p, d in m.sha256_of_whole_files().items()}
 
 
 def label_for(target: Target, taken: set[str]) -> str:
@@ -67,9 +85,11 @@ def merge(main: Release, others: Sequence[Release]) -> Release:
         label = label_for(other.target, taken)
         taken.add(label)
         parts.append((label, other))
-        files.extend(ReleaseFile(f"{label}/{f.path}", f.size, f.sha256) for f in other.files)
+        files.extend(ReleaseFile(f"{label}/{f.path}", f.size, f.sha256, f.sha256_source) for f in other.files)
         for p in other.problems:
             problems.append(Finding(rule=p.rule, severity=p.severity, message=f"{label}/{p.message}",
                                     evidence=[e.model_copy(update={"path": f"{label}/{e.path}"}) for e in p.evidence]))
+    meters = [(label, r.meter) for label, r in parts if r.meter is not None]
     return Release(target=main.target, files=tuple(files), reader=MergedReader(parts), problems=tuple(problems),
-                   root=main.root, locations=tuple((label, r.target) for label, r in parts))
+                   root=main.root, locations=tuple((label, r.target) for label, r in parts),
+                   hub=main.hub, meter=MergedMeter(meters) if meters else None, remote=any(r.remote for _, r in parts))
