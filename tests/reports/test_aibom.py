@@ -185,3 +185,23 @@ def test_cyclonedx_base_model_is_a_pedigree_ancestor(records) -> None:
     assert model["pedigree"]["ancestors"] == [{"bom-ref": "base:meta-llama/Llama-3.1-8B-Instruct", "name": "meta-llama/Llama-3.1-8B-Instruct",
                                                "purl": "pkg:huggingface/meta-llama/Llama-3.1-8B-Instruct", "type": "machine-learning-model"}]
     assert "pedigree" not in cyclonedx.build(records["open-weights"])["metadata"]["component"]
+
+
+@pytest.mark.parametrize("ref,kind,url,purl", [
+    ("org/tiny", "hf-hub", "https://huggingface.co/org/tiny", "pkg:huggingface/org/tiny@0123456789abcdef0123456789abcdef01234567"),
+    ("datasets/org/prose", "hf-hub", "https://huggingface.co/datasets/org/prose", None),
+    ("org/tiny", "hf-cache", "https://huggingface.co/org/tiny", "pkg:huggingface/org/tiny@0123456789abcdef0123456789abcdef01234567"),
+])
+def test_hub_targets_get_their_page_purl_and_supplier(records, ref, kind, url, purl) -> None:
+    from trueopen.record import Target
+
+    record = records["open-weights"].model_copy(update={"target": Target(kind=kind, ref=ref, revision="0123456789ABCDEF0123456789abcdef01234567")})
+    text = cyclonedx.render(record)
+    assert cyclonedx_errors(text) == []
+    model = json.loads(text)["metadata"]["component"]
+    assert model.get("purl") == purl and model["supplier"] == {"name": "org"}
+    assert {"comment": "Hugging Face Hub page", "type": "website", "url": url} in model["externalReferences"]
+    assert model["version"] == "0123456789ABCDEF0123456789abcdef01234567"
+    g = _graph(spdx.render(record))
+    assert g["ai_AIPackage"][0]["software_downloadLocation"] == url
+    assert next(n for n in g["Organization"] if n["spdxId"] == g["ai_AIPackage"][0]["suppliedBy"])["name"] == "org"

@@ -70,11 +70,22 @@ def hub_url(kind: str, ident: str) -> str | None:
     return conventions()["hub"][kind].format(id=ident)
 
 
+def hub_repo(audit: Audit) -> tuple[str, str] | None:
+    """("model" or "dataset", "ORG/NAME") of a Hub or HF-cache target; None for folders and archives."""
+    if audit.target.kind not in ("hf-hub", "hf-cache"):
+        return None
+    ref = audit.target.ref.removeprefix("hf://")
+    kind = "dataset" if ref.startswith("datasets/") or (audit.hub is not None and audit.hub.repo_type == "dataset") else "model"
+    ident = ref.removeprefix("datasets/").removeprefix("models/")
+    return (kind, ident) if HUB_ID.match(ident) else None
+
+
 def supplier(audit: Audit) -> str | None:
     """The organisation that publishes the release: the Hub namespace of the target, else the org of
     the release's own Hub links (`references[].own`); None when the release names none."""
-    if audit.target.kind in ("hf-hub", "hf-cache") and "/" in audit.target.ref:
-        return audit.target.ref.removeprefix("hf://").split("/")[0]
+    repo = hub_repo(audit)
+    if repo:
+        return repo[1].split("/")[0]
     own = sorted({r.target.split("/")[0] for c in audit.components for r in c.references
                   if r.own and r.kind in ("hub-model", "hub-dataset") and HUB_ID.match(r.target)})
     return own[0] if own else None

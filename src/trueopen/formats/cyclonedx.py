@@ -99,7 +99,8 @@ def _external_references(audit: Audit) -> list:
              "page": ExternalReferenceType.WEBSITE, "kaggle-model": ExternalReferenceType.DISTRIBUTION,
              "modelscope-model": ExternalReferenceType.DISTRIBUTION}
     seen: dict[str, Any] = {}
-    if audit.target.kind in ("hf-hub", "hf-cache") and (url := _bom.hub_url("model", audit.target.ref)):
+    repo = _bom.hub_repo(audit)
+    if repo and (url := _bom.hub_url(*repo)):
         seen[url] = ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(url), comment="Hugging Face Hub page")
     for c in audit.components:
         for r in c.references:
@@ -151,8 +152,9 @@ def build(audit: Audit) -> dict[str, Any]:
     params = _bom.component(audit, "model-parameters-final")
     org = _bom.supplier(audit)
     purl = None
-    if audit.target.kind in ("hf-hub", "hf-cache") and "/" in audit.target.ref:
-        ns, name = audit.target.ref.removeprefix("hf://").split("/", 1)
+    repo = _bom.hub_repo(audit)
+    if repo and repo[0] == "model":  # the purl spec's huggingface type is for models only
+        ns, name = repo[1].split("/", 1)
         purl = PackageURL(type="huggingface", namespace=ns, name=name, version=(audit.target.revision or "").lower() or None)
     ancestors = []
     for base in audit.card.base_model:  # the card's base_model: the models this one derives from

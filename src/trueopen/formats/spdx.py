@@ -73,7 +73,8 @@ def build(audit: Audit):
 
     m, v = audit.model, audit.verdicts
     params = _bom.component(audit, "model-parameters-final")
-    hub = _bom.hub_url("model", audit.target.ref) if audit.target.kind in ("hf-hub", "hf-cache") else None
+    repo = _bom.hub_repo(audit)
+    hub = _bom.hub_url(*repo) if repo else None
     model = spdx.ai_AIPackage(
         spdxId=f"{base}#model", creationInfo=info, name=_bom.model_name(audit),
         software_packageVersion=_bom.model_version(audit), software_downloadLocation=hub or audit.target.ref,
