@@ -205,3 +205,14 @@ def test_hub_targets_get_their_page_purl_and_supplier(records, ref, kind, url, p
     g = _graph(spdx.render(record))
     assert g["ai_AIPackage"][0]["software_downloadLocation"] == url
     assert next(n for n in g["Organization"] if n["spdxId"] == g["ai_AIPackage"][0]["suppliedBy"])["name"] == "org"
+
+
+def test_spdx_release_time_is_the_hub_commit_date(records) -> None:
+    from trueopen.record import Target
+
+    record = records["open-weights"].model_copy(update={"target": Target(kind="hf-hub", ref="org/tiny", revision="a" * 40,
+                                                                          commit_date="2024-07-23T10:11:12.000Z")})
+    (model,) = _graph(spdx.render(record))["ai_AIPackage"]
+    assert model["releaseTime"] == "2024-07-23T10:11:12Z"
+    (local,) = _graph(spdx.render(records["open-weights"]))["ai_AIPackage"]
+    assert local["releaseTime"] == "1970-01-01T00:00:00Z"

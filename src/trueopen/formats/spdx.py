@@ -9,8 +9,9 @@ its files, each has a declared licence (`hasDeclaredLicense` to a licence expres
 that are not on the SPDX list are `LicenseRef-` ids, as in the audit record).
 
 Deterministic: element ids live under https://trueopen.dev/spdx/<UUID5 of the target and content
-digest>, and `created` / `releaseTime` are SOURCE_DATE_EPOCH or the Unix epoch (trueopen does not
-know when a release was published). The audit's verdicts are in the model's `comment`.
+digest>, and `created` is SOURCE_DATE_EPOCH or the Unix epoch; `releaseTime` is the audited commit's
+date when the Hub gave it (target.commit_date), else the same time (trueopen does not know when a
+local release was published). The audit's verdicts are in the model's `comment`.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def build(audit: Audit):
     model = spdx.ai_AIPackage(
         spdxId=f"{base}#model", creationInfo=info, name=_bom.model_name(audit),
         software_packageVersion=_bom.model_version(audit), software_downloadLocation=hub or audit.target.ref,
-        software_primaryPurpose=spdx.software_SoftwarePurpose.model, releaseTime=when, suppliedBy=supplier.spdxId,
+        software_primaryPurpose=spdx.software_SoftwarePurpose.model, releaseTime=_release_time(audit, when), suppliedBy=supplier.spdxId,
         ai_autonomyType=spdx.PresenceType.noAssertion,
         comment=_verdict_comment(audit),
     )
@@ -134,6 +135,18 @@ def build(audit: Audit):
                                                 spdx.ProfileIdentifierType.dataset],
                             element=[o.spdxId for o in objs if hasattr(o, "spdxId")])
     return spdx.SHACLObjectSet([doc, *objs])
+
+
+def _release_time(audit: Audit, fallback: datetime) -> datetime:
+    """The audited commit's date when the Hub gave it (target.commit_date), else the document time."""
+    raw = audit.target.commit_date
+    if raw:
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+        except ValueError:
+            pass
+    return fallback
 
 
 def _file_purpose(spdx, kind: str):
