@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean goldens
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
+
+# The golden files of the report formats (tests/reports/goldens/), after a change that should change them.
+goldens: $(STAMP)
+	$(BIN)/python tests/reports/goldens.py

@@ -14,6 +14,7 @@ from trueopen.inspectors.datainfo import read_datainfo
 from trueopen.inspectors.integrity import check_integrity
 from trueopen.inspectors.inventory import take_inventory
 from trueopen.inspectors.licenses import map_licenses
+from trueopen.inspectors.model_facts import read_model_facts
 from trueopen.inspectors.recipe import read_recipe
 from trueopen.inspectors.safety import assess_safety
 from trueopen.record import Audit, FileEntry, Finding, Location, Tool
@@ -51,6 +52,8 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
     lm = map_licenses(release, inv, card, scopes)
     components, component_findings = build_components(inv, lm)
     recipe = read_recipe(release, inv.code_texts, card)
+    card_folder = card.card.path.rpartition("/")[0] if card.card.path else ""
+    model = read_model_facts(release, card, recipe, folders=(card_folder, *roots))
     claims = find_claims(release, roots)
     integrity = check_integrity(release, inv, hash_contents=hash_contents, progress=progress)
     safety = assess_safety(release)
@@ -82,6 +85,7 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
         findings=sort_findings(findings),
         verdicts=verdicts,
         locations=locations,
+        model=model,
         hub=release.hub,
         transfer=release.meter.snapshot() if release.meter is not None else None,
     )

@@ -39,6 +39,31 @@ class AuditFormat(str, Enum):
     table = "table"
     json = "json"
     mot = "mot"  # a Model Openness Tool record (YAML)
+    # Reports and AI-BOMs (formats/reports.py)
+    cyclonedx = "cyclonedx"  # CycloneDX 1.6 ML-BOM (JSON)
+    spdx = "spdx"  # SPDX 3.0.1 JSON-LD, AI and Dataset profiles
+    markdown = "markdown"
+    html = "html"
+    sarif = "sarif"  # SARIF 2.1.0, every finding of the audit
+
+
+class BadgeFormat(str, Enum):
+    svg = "svg"
+    shields_json = "shields-json"
+
+
+class BadgeKind(str, Enum):
+    label = "label"
+    mof = "mof"
+    safety = "safety"
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
+
 
 
 class ScanFormat(str, Enum):
@@ -125,6 +150,16 @@ def audit(
 
         trueopen audit release.tar.gz --no-hash
 
+        trueopen audit ./my-model --format cyclonedx -o my-model.cdx.json   # CycloneDX 1.6 ML-BOM
+
+        trueopen audit ./my-model --format spdx -o my-model.spdx.json       # SPDX 3.0.1, AI + Dataset profiles
+
+        trueopen audit ./my-model --format html -o report.html              # one self-contained page
+
+        trueopen audit ./my-model --format markdown >> $GITHUB_STEP_SUMMARY
+
+        trueopen audit ./my-model --format sarif -o trueopen.sarif          # GitHub code scanning
+
     Environment: HF_TOKEN (or `hf auth login`) for gated and private repos, HF_ENDPOINT for a
     mirror, HF_HOME / HF_HUB_CACHE for the cache, HF_HUB_OFFLINE=1 as --offline.
 
@@ -140,8 +175,8 @@ def audit(
         source = _source(revision, offline, max_download, cache)
         kinds = frozenset(f.value for f in follow or [])
         if len(names) > 1 or from_file:
-            if format is AuditFormat.mot:
-                raise InputError("--format mot takes one release; audit them one by one")
+            if format is AuditFormat.mot or format.value in _report_formats():
+                raise InputError(f"--format {format.value} takes one release; audit them one by one")
             if with_:
                 raise InputError("--with adds locations to one release; audit several releases without it")
             _audit_many(names, format, output, no_hash, source, kinds, jobs)
@@ -160,6 +195,10 @@ def audit(
             from trueopen.mot.export import audit_to_mot, to_yaml
 
             _emit(to_yaml(audit_to_mot(result)), output)
+        elif format.value in _report_formats():
+            from trueopen.formats.reports import render as render_report
+
+            _emit(render_report(result, format.value), output)
         else:
             _emit_table(lambda console: _table().render(result, console), output)
 
@@ -262,11 +301,24 @@ def demo(
 @app.command()
 def schema(
     output: OutputOption = None,
+    policy: Annotated[bool, typer.Option("--policy", help="The JSON Schema of policy files (`trueopen check --policy`) instead.")] = False,
 ) -> None:
-    """Print the JSON Schema of the audit record (`--format json`)."""
+    """Print the JSON Schema of the audit record (`--format json`), or of policy files.
+
+    Examples:
+
+        trueopen schema -o schema/audit.schema.json
+
+        trueopen schema --policy -o schema/policy.schema.json
+    """
     from trueopen.record import json_schema
 
     with _errors():
+        if policy:
+            from trueopen.policy.model import json_schema as policy_schema
+
+            _emit(json.dumps(policy_schema(), indent=2, sort_keys=True) + "\n", output)
+            return
         _emit(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", output)
 
 
@@ -458,6 +510,162 @@ def cache(
             _emit(cache_table.render_json(rows, warnings), output)
         else:
             _emit_table(lambda console: cache_table.render(rows, warnings, console), output)
+
+
+# --- Reports, policy gate and diffs (issue 10): badge, check, diff -------------------------------
+
+RecordOrReleaseArgument = Annotated[str, typer.Argument(
+    help="A release folder or archive, or an audit record saved with `audit --format json`.", show_default=False)]
+
+
+@app.command()
+def badge(
+    target: RecordOrReleaseArgument,
+    kind: Annotated[Optional[list[BadgeKind]], typer.Option("--kind", "-k", help="Which badge (repeatable): label, mof, safety. Default: all three.", show_default=False)] = None,
+    format: Annotated[BadgeFormat, typer.Option("--format", "-f", help="svg, or shields-json (shields.io endpoint JSON).")] = BadgeFormat.svg,  # noqa: A002
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="A file, or an existing folder: one file per badge (trueopen-KIND.svg / .json).")] = None,
+    no_hash: NoHashOption = False,
+    with_: WithOption = None,
+) -> None:
+    """Badges of the verdicts for a model card or README: the label, the MOF class and the safety
+    status, as SVG (several side by side in one SVG) or as shields.io endpoint JSON.
+
+    Colours mean something: open-source green, open-weights olive, restricted orange, closed,
+    strong openwashing or unsafe red.
+
+    Examples:
+
+        trueopen badge ./my-model -o badges/          # trueopen-label.svg, trueopen-mof.svg, trueopen-safety.svg
+
+        trueopen badge audit.json --kind label -o label.svg
+
+        trueopen badge ./my-model --kind label --format shields-json -o label.json
+
+    Exit codes: 0 written, 2 bad input.
+    """
+    from trueopen.formats import badge as badges
+    from trueopen.saved import audit_or_load
+
+    kinds = [k.value for k in kind] if kind else list(badges.KINDS)
+    kinds = list(dict.fromkeys(kinds))
+    with _errors(), _progress(target, enabled=not no_hash and not _is_record(target), extra=with_ or ()) as progress:
+        result = audit_or_load(target, with_=with_ or (), hash_contents=not no_hash, progress=progress)
+    with _errors():
+        svg = format is BadgeFormat.svg
+        if output is not None and output.expanduser().is_dir():
+            for k in kinds:
+                text = badges.svg(result, k) if svg else badges.endpoint_json(result, [k])
+                _emit(text, output.expanduser() / f"trueopen-{k}.{'svg' if svg else 'json'}")
+            return
+        _emit(badges.svg_row(result, kinds) if svg else badges.endpoint_json(result, kinds), output)
+
+
+@app.command()
+def check(
+    targets: Annotated[list[str], typer.Argument(help="Releases (folders, archives) or saved audit records (.json).", show_default=False)],
+    policy: Annotated[str, typer.Option("--policy", "-p", help="A built-in policy (open-source, commercial-use, safe-to-load) or a policy YAML file.", show_default=False)],
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.table,  # noqa: A002
+    output: OutputOption = None,
+    no_hash: NoHashOption = False,
+    with_: WithOption = None,
+) -> None:
+    """Gate releases on a policy: every rule of the policy must hold. Each failure is printed with
+    its rule, the value observed and the evidence (path:line).
+
+    Built-in policies: `open-source` (OSAID 1.0 conformant, no openwashing), `commercial-use`
+    (every licence allows commercial use without a user or revenue threshold; safety clean),
+    `safe-to-load` (safety clean). A policy file is YAML (`trueopen schema --policy` prints its
+    JSON Schema):
+
+        version: 1
+        name: our-models
+        rules:
+          labels: [open-source, open-weights]
+          licenses: {deny: [CC-BY-NC-4.0]}
+          terms: {commercial_use: true, no_threshold: true}
+          max_safety: clean
+
+    Examples:
+
+        trueopen check ./my-model --policy open-source
+
+        trueopen check audit.json --policy commercial-use --format sarif -o gate.sarif
+
+        trueopen check ./model-a ./model-b --policy .trueopen-policy.yml --format markdown
+
+    Exit codes: 0 every rule holds, 1 a rule fails, 2 bad input or a bad policy file.
+    """
+    from trueopen.policy import check as run_check
+    from trueopen.policy import load_policy
+    from trueopen.policy import report
+
+    with _errors():
+        pol = load_policy(policy)
+        if with_ and len(targets) > 1:
+            raise InputError("--with applies to one release; name one target with it")
+    results = []
+    for target in targets:
+        with _errors(), _progress(target, enabled=not no_hash and not _is_record(target), extra=with_ or ()) as _bar:
+            results.append(run_check(target, pol, with_=with_ or (), hash_contents=not no_hash))
+    with _errors():
+        if format is CheckFormat.json:
+            _emit(report.render_json(results), output)
+        elif format is CheckFormat.sarif:
+            _emit(report.render_sarif(results), output)
+        elif format is CheckFormat.markdown:
+            _emit(report.render_markdown(results), output)
+        else:
+            _emit_table(lambda console: report.render_table(results, console), output)
+    raise typer.Exit(EXIT_OK if all(r.passed for r in results) else EXIT_GATE)
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The old audit record (.json) or release.", show_default=False)],
+    new: Annotated[str, typer.Argument(help="The new audit record (.json) or release.", show_default=False)],
+    fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="Exit 1 when one of these holds (comma-separated): "
+                                                   "license-change (or licence-change), label-down, mof-down, osaid-lost, "
+                                                   "openwashing, safety-down, component-removed, files-changed, any.", show_default=False)] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,  # noqa: A002
+    output: OutputOption = None,
+    no_hash: NoHashOption = False,
+) -> None:
+    """Compare two audits of a release (two saved records, or two releases): licence changes per
+    component (a relicensing is the headline), components added or removed, claims added or
+    withdrawn, verdict and safety changes, files added, removed or changed by sha256.
+
+    Examples:
+
+        trueopen diff old.json new.json
+
+        trueopen diff ./model-v1 ./model-v2 --format json -o changes.json
+
+        trueopen diff pinned.json ./model --fail-on licence-change,label-down,safety-down
+
+    Exit codes: 0 compared (and no --fail-on rule holds), 1 a --fail-on rule holds, 2 bad input.
+    """
+    from trueopen import diff as differ
+
+    with _errors():
+        differ.parse_fail_on(fail_on)  # a bad rule fails before any audit runs
+        result = differ.diff(old, new, fail_on=fail_on, hash_contents=not no_hash)
+        if format is Format.json:
+            _emit(differ.render_json(result), output)
+        else:
+            _emit_table(lambda console: differ.render_table(result, console), output)
+    raise typer.Exit(EXIT_GATE if result.triggered else EXIT_OK)
+
+
+def _is_record(target: str) -> bool:
+    from trueopen.saved import is_record_path
+
+    return is_record_path(target)
+
+
+def _report_formats() -> tuple[str, ...]:
+    from trueopen.formats.reports import FORMATS
+
+    return FORMATS
 
 
 def _identify_licences(paths: list[str]):

@@ -253,6 +253,51 @@ class Card(_Frozen):
     tags: list[str] = []
 
 
+class Metric(_Frozen):
+    """One evaluation result the release states (the card's model-index, an eval results file)."""
+
+    type: str = Field(description="What was measured (perplexity, accuracy...).")
+    value: str
+    name: str | None = None
+    task: str | None = None
+    dataset: str | None = None
+    split: str | None = None
+    evidence: list[Evidence] = []
+
+
+class Setting(_Frozen):
+    """One hyperparameter as `key: value`, read from a training config, argument default or the card."""
+
+    key: str
+    value: str
+    evidence: list[Evidence] = []
+
+
+class Passage(_Frozen):
+    """A passage of a document under a heading the report needs (limitations, intended use, energy)."""
+
+    text: str
+    evidence: list[Evidence] = []
+
+
+class ModelFacts(_Frozen):
+    """What the release states about the model itself, as read (not judged): the facts AI-BOMs
+    (CycloneDX modelCard, SPDX AI profile) and reports carry."""
+
+    name: str | None = Field(default=None, description="The model's name: the card's model-index name, else its first heading.")
+    task: str | None = Field(default=None, description="The card's pipeline_tag.")
+    library: str | None = Field(default=None, description="The card's library_name.")
+    languages: list[str] = []
+    architecture_family: str | None = Field(default=None, description="config.json model_type.")
+    architectures: list[str] = Field(default=[], description="config.json architectures.")
+    base_model_relation: str | None = Field(default=None, description="The card's base_model_relation (finetune, adapter, quantized, merge).")
+    hyperparameters: list[Setting] = Field(default=[], description="`key: value` settings among the recipe's hyperparameter evidence.")
+    metrics: list[Metric] = []
+    limitations: list[Passage] = Field(default=[], description="Limitations, bias and risk sections of the card.")
+    intended_use: list[Passage] = Field(default=[], description="Intended and out-of-scope use sections of the card.")
+    energy: list[Passage] = Field(default=[], description="Energy, carbon and environmental-impact statements (card co2_eq_emissions, sections).")
+
+
 class Osaid(_Frozen):
     conformant: bool
     reasons: list[str] = []
@@ -433,6 +478,8 @@ class Audit(_Frozen):
     related: list[Related] = Field(default=[], description="Base models and datasets audited in the same run (--follow).")
     locations: list[Location] = Field(default=[], description="Every location merged into this audit: the main target "
                                       "first, then each `--with` location.")
+    model: ModelFacts = Field(default_factory=ModelFacts, description="What the card and config state about the model "
+                              "(task, architecture, metrics, limitations, energy), as read; what AI-BOMs carry.")
 
     def to_json(self) -> str:
         """The record as canonical JSON (sorted keys are not used: field order is the contract)."""
