@@ -145,3 +145,32 @@ def test_deterministic(release) -> None:
 def test_bad_chunk_size(release) -> None:
     with pytest.raises(ValueError):
         hash_files(release[0], ["config.json"], chunk_size=0)
+
+
+def test_audit_hashes_in_the_background_and_waits_for_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit starts hashing before its other inspectors and uses every digest it made; a
+    failure inside the hashing thread reaches the caller instead of vanishing with the thread."""
+    from trueopen.audit import audit
+    from trueopen.inspectors import integrity
+
+    (tmp_path / "README.md").write_text("# m\n")
+    (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    threads: list[str] = []
+    real = integrity.hash_files
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(integrity, "hash_files", spy)
+    record = audit(tmp_path)
+    assert threads == ["trueopen-hashing"]
+    digests = {f.path: f.sha256 for f in record.files}
+    assert digests["README.md"] == hashlib.sha256(b"# m\n").hexdigest()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(integrity, "hash_files", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        audit(tmp_path)
