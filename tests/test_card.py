@@ -75,3 +75,24 @@ def test_binary_readme_is_reported(release) -> None:
         parsed = read_card(rel)
     assert [f.rule for f in parsed.findings] == ["unreadable-card"]
     assert parsed.card.license is None
+
+
+def test_yaml_block_is_found_as_the_hub_finds_it() -> None:
+    """The card reader keeps its own copy of huggingface_hub's YAML-block pattern (importing
+    repocard costs 0.4 s at start-up); the copy must stay the library's."""
+    import huggingface_hub.repocard as repocard
+
+    from trueopen.inspectors import card
+
+    assert card.REGEX_YAML_BLOCK.pattern == repocard.REGEX_YAML_BLOCK.pattern
+    assert card.REGEX_YAML_BLOCK.flags == repocard.REGEX_YAML_BLOCK.flags
+
+
+def test_front_matter_that_is_not_a_mapping_is_reported(tmp_path) -> None:
+    from trueopen.inspectors.card import read_card
+    from trueopen.sources.local import open_folder
+
+    (tmp_path / "README.md").write_text("---\n- a\n- b\n---\n# card\n")
+    parsed = read_card(open_folder(tmp_path))
+    assert [f.rule for f in parsed.findings] == ["invalid-front-matter"]
+    assert "should be a dict" in parsed.findings[0].message
