@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import collections
 import pickle
 import zipfile
 
@@ -29,7 +30,8 @@ def files(tmp_path):
         "benign": _write(tmp_path / "state.pkl", pickle.dumps({"w": [1.0, 2.0]}, protocol=2)),
         "evil": _write(tmp_path / "evil.bin", pickle.dumps(_Payload(), protocol=2)),
         "review": _write(tmp_path / "custom.pkl", b"\x80\x02cmylib.models\nNet\nq\x00)\x81q\x01."),
-        "incomplete": _write(tmp_path / "cut.pkl", pickle.dumps({"w": list(range(100))}, protocol=2)[:20]),
+        # cut after it imported something: what the rest would have done is unknown
+        "incomplete": _write(tmp_path / "cut.pkl", pickle.dumps(collections.OrderedDict(w=list(range(100))), protocol=2)[:60]),
         "weights": _write(tmp_path / "model.safetensors", safetensors_bytes()),
     }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import bisect
 import bz2
+import dataclasses
 import io
 import lzma
 import math
@@ -23,8 +24,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable
 
-from trueopen.scan.formats import (TORCH_LEGACY_MAGIC, compressed_kind, pickle_extent, sniff,
-                                    zip_kind)
+from trueopen.scan.formats import (TORCH_LEGACY_MAGIC, compressed_kind, is_text, pickle_extent,
+                                    sniff, zip_kind)
+from trueopen.scan.opcodes import BY_CODE
 from trueopen.scan.result import BufferedDecoder, Collector, ScanContext, Source
 
 __all__ = [
@@ -329,6 +331,11 @@ def analyse_pickle_source(ctx: ScanContext, col: Collector, src: Source, member:
             off = offset_map(off) if offset_map is not None else base + off
         col.add(verdict, f"pickle-{verdict}", detail, offset=off, member=member,
                 trick=getattr(f, "trick", None))
+    trailing = getattr(report, "trailing", None)
+    if trailing:
+        # Shown, never dropped silently: the machine followed them to where the loader fails,
+        # and any import or call before that is a finding above (issue 13).
+        col.add("info", "trailing-bytes", trailing, member=member, offset=base)
     col.globals.update(str(g) for g in getattr(report, "globals", ()))
     col.weights_only.append(getattr(report, "weights_only_ok", None))
     if getattr(report, "verdict", None) == "incomplete" or not getattr(report, "complete", True):
@@ -336,6 +343,56 @@ def analyse_pickle_source(ctx: ScanContext, col: Collector, src: Source, member:
                        getattr(report, "stopped_by", None) or "pickle analysis incomplete",
                        member=member, offset=base)
     return report
+
+
+def is_inert(report: Any) -> bool:
+    """The loader rejects the stream before any opcode that imports or calls (issue 8.6): it
+    runs nothing, whatever its bytes are."""
+    return (report is not None and getattr(report, "pickles", 1) == 0
+            and getattr(report, "ended", None) in ("error", "truncated")
+            and not getattr(report, "reached", True)
+            and all(getattr(f, "verdict", "review") == "allow"
+                    for f in getattr(report, "findings", ())))
+
+
+def _worth_reporting(report: Any) -> bool:
+    return report is not None and (
+        getattr(report, "verdict", "incomplete") in ("block", "review", "incomplete")
+        or bool(getattr(report, "trailing", None)))
+
+
+def probe_as_pickle(ctx: ScanContext, col: Collector, src: Source, member: str | None,
+                    head: bytes) -> bool:
+    """Read a file of another format the way `pickle.load` would (any file can be handed to
+    it: polyglots, text with a protocol-0 payload, a first line longer than the sniffed head).
+    Folds the pickle findings into `col` only when the loader would import or call something,
+    or when that could not be decided; returns True then.
+
+    Cost: one pass over the 4 KiB head in memory; the whole stream only when the head does not
+    decide (the loader neither fails nor stops inside it)."""
+    if not head or BY_CODE[head[0]] is None:
+        return False  # "invalid load key" on the first byte
+    # The decision rests on the machine's semantics (where the loader fails, whether anything
+    # was imported or called), so the probe always runs the real machine.
+    analyser = _default_analyser()
+    if analyser is None:
+        return False
+    ctx = dataclasses.replace(ctx, pickle_analyser=analyser)
+    whole = src.size <= len(head)
+    try:
+        first = analyser(io.BytesIO(head), len(head))
+    except Exception:  # noqa: BLE001 - the full pass below reports analyser failures
+        first = None
+    if first is not None and is_inert(first) and (whole or first.ended == "error"):
+        return False
+    if first is not None and whole and not _worth_reporting(first):
+        return False
+    scratch = Collector(col.path)
+    report = analyse_pickle_source(ctx, scratch, src, member)
+    if report is not None and (is_inert(report) or not _worth_reporting(report)):
+        return False
+    _merge(col, scratch)
+    return True
 
 
 def scan_pickle_file(ctx: ScanContext, col: Collector, src: Source, member: str | None) -> str:
@@ -351,9 +408,26 @@ def scan_pickle_file(ctx: ScanContext, col: Collector, src: Source, member: str 
         # with the arrays cut out (the first pass is then discarded).
         scratch = Collector(col.path)
         report = analyse_pickle_source(ctx, scratch, src, member)
+        if is_inert(report):
+            # A requirements.txt starting "torch==", a wheel RECORD: the loader fails before
+            # it could import or call anything, so nothing here can run (issue 8.6).
+            head = src.read_at(0, 4096)
+            if head[:1] == b"\x80":  # a damaged pickle, still named as one
+                col.add("info", "pickle-broken", f"the loader fails before any import or call "
+                        f"({report.loader_fails_at}); nothing in it can run", member=member)
+                return "pickle"
+            col.add("info", "not-a-pickle", f"read as a pickle, the loader rejects it before "
+                    f"any import or call ({report.loader_fails_at})", member=member)
+            return "text" if is_text(head) else "unknown"
         gl = set(getattr(report, "globals", ()) or ())
         if _JOBLIB_WRAPPER in gl:
             scan_joblib(ctx, col, src, member)
+            # pickle.load reads the same file straight through, array bytes as opcodes: what
+            # that view imports or calls stays reported (issue 13). Its wrapper global and its
+            # break inside the array bytes are the joblib layout, read above.
+            for issue in scratch.issues:
+                if issue.verdict in ("block", "review") and _JOBLIB_WRAPPER not in issue.detail:
+                    col.keep(issue)
             return "joblib"
         _merge(col, scratch)
         return "joblib" if any(g.endswith("NumpyArrayWrapper") for g in gl) else "pickle"
@@ -819,8 +893,7 @@ class _SevenZipMember:
 
 def _merge(col: Collector, other: Collector) -> None:
     for i in other.issues:
-        if i not in col.issues:
-            col.issues.append(i)
+        col.keep(i)
     col.globals.update(other.globals)
     for s in other.stopped:
         if s not in col.stopped:
@@ -934,6 +1007,16 @@ class _Cursor:
     def __init__(self, src: Source, pos: int = 0) -> None:
         self.src, self.pos = src, pos
         self._buf, self._at = b"", 0
+        # Python's pickle._Unpickler (which joblib subclasses) reads a FRAME whole: opcodes come
+        # from the frame, while reads on the file handle itself start at the frame's end.
+        self.frame_end: int | None = None
+        self.raw_pos: int | None = None
+
+    @property
+    def file_pos(self) -> int:
+        """Where a read on the underlying file handle starts (past the frame inside one)."""
+        return self.raw_pos if self.frame_end is not None and self.raw_pos is not None \
+            else self.pos
 
     def read(self, n: int) -> bytes:
         if n <= 0:
@@ -1037,13 +1120,25 @@ def _walk_pickle(cur: _Cursor, on_build: Callable[[Any, _Cursor], Any] | None = 
         ops += 1
         if ops > _MAX_OPS or len(stack) > _MAX_STACK:
             raise _Unparsed("pickle too large to follow (limit 10M opcodes / 64Ki stack)")
+        if cur.frame_end is not None and cur.pos >= cur.frame_end:
+            if cur.pos > cur.frame_end:
+                raise _Unparsed(f"pickle opcode straddles the frame ending at {cur.frame_end}")
+            # The frame is used up: the next opcode comes from the file, past any raw reads.
+            cur.pos = cur.file_pos
+            cur.frame_end = cur.raw_pos = None
         at = cur.pos
         op = cur.need(1, "pickle opcode")[0]
         c = chr(op)
         if op == 0x80:
             cur.need(1, "PROTO")
         elif op == 0x95:
-            cur.need(8, "FRAME")
+            size = uint(cur.need(8, "FRAME"))
+            if cur.frame_end is not None:
+                raise _Unparsed(f"FRAME at offset {at} inside another frame")
+            if cur.pos + size > cur.src.size:
+                raise _Unparsed(f"FRAME at offset {at} runs past the end of the data")
+            if size:
+                cur.frame_end = cur.raw_pos = cur.pos + size
         elif c == ".":
             if len(stack) != 1 or marks:
                 raise _Unparsed(f"pickle STOP at offset {at} with a malformed stack")
@@ -1344,15 +1439,18 @@ def _joblib_layout(src: Source, max_pickles: int) -> tuple[list[tuple[int, int]]
                                                             list[tuple[int, int]], int, str | None]:
     """Split a joblib dump into pickle segments (array bytes cut out), nested object-array
     pickles, the number of arrays skipped, and the reason it could not be followed (None when
-    every wrapper was understood)."""
+    every wrapper was understood).
+
+    joblib reads each array from its file handle: right after the wrapper's BUILD when no frame
+    is active, at the frame's end when one is (the bytes left in the frame are still opcodes,
+    issue 13). Only the bytes joblib reads that way are cut."""
     cur = _Cursor(src)
-    segments: list[tuple[int, int]] = []
+    cuts: list[tuple[int, int]] = []
     nested: list[tuple[int, int]] = []
-    seg_start = 0
     arrays = 0
 
     def on_build(obj: Any, c: _Cursor) -> Any:
-        nonlocal seg_start, arrays
+        nonlocal arrays
         if not (isinstance(obj, _Obj) and isinstance(obj.cls, _G)
                 and obj.cls.full == _JOBLIB_WRAPPER):
             return obj
@@ -1365,15 +1463,14 @@ def _joblib_layout(src: Source, max_pickles: int) -> tuple[list[tuple[int, int]]
                                                  and d >= 0 for d in shape)):
             raise _Unparsed(f"{where}: shape {shape!r} is not a tuple of sizes"[:200])
         itemsize, has_object = _dtype_info(st.get("dtype"))
-        segments.append((seg_start, c.pos))
+        raw = _Cursor(c.src, c.file_pos)
         arrays += 1
         if has_object:
             # read_array: pickle.load(file) -- a whole nested pickle follows.
             if len(nested) >= max_pickles:
                 raise _Unparsed("too many object arrays (limit max_stacked_pickles)")
-            start = c.pos
-            _walk_pickle(c)
-            nested.append((start, c.pos))
+            _walk_pickle(raw)
+            nested.append((c.file_pos, raw.pos))
         else:
             if itemsize is None:
                 raise _Unparsed(f"{where}: dtype not understood")
@@ -1381,21 +1478,31 @@ def _joblib_layout(src: Source, max_pickles: int) -> tuple[list[tuple[int, int]]
             if align is not None:
                 if not isinstance(align, int) or not 0 < align <= 255:
                     raise _Unparsed(f"{where}: alignment {align!r} not understood")
-                pad = c.need(1, "array padding length")[0]
-                c.skip(pad, "array padding")
-            c.skip(math.prod(shape) * itemsize, "array data")
-        seg_start = c.pos
+                pad = raw.need(1, "array padding length")[0]
+                raw.skip(pad, "array padding")
+            raw.skip(math.prod(shape) * itemsize, "array data")
+        cuts.append((c.file_pos, raw.pos))
+        if c.frame_end is not None:
+            c.raw_pos = raw.pos
+        else:
+            c.pos = raw.pos
         return _OPAQUE
 
+    problem = None
     try:
         _walk_pickle(cur, on_build)
     except _Unparsed as exc:
-        segments.append((seg_start, src.size))
-        return segments, nested, arrays, str(exc)
-    segments.append((seg_start, cur.pos))
-    if cur.pos < src.size:
-        segments.append((cur.pos, src.size))  # stacked pickles or trailing bytes: the machine
-    return segments, nested, arrays, None
+        problem = str(exc)
+    # Everything not read as array bytes is pickle text: after the last STOP, stacked pickles
+    # or trailing bytes go to the machine too.
+    segments, at = [], 0
+    for a, b in cuts:
+        if a > at:
+            segments.append((at, a))
+        at = max(at, b)
+    if at < src.size or not segments:
+        segments.append((at, src.size))
+    return segments, nested, arrays, problem
 
 
 def scan_joblib(ctx: ScanContext, col: Collector, src: Source, member: str | None) -> None:

@@ -6,7 +6,7 @@ import io
 from typing import Any, BinaryIO, Callable
 
 from trueopen.scan import containers, otherformats
-from trueopen.scan.formats import sniff
+from trueopen.scan.formats import is_tar, sniff
 from trueopen.scan.result import Collector, FileScan, ScanContext, ScanLimits, Source
 
 __all__ = ["scan_bytes", "scan_file", "scan_source"]
@@ -28,30 +28,57 @@ def scan_source(ctx: ScanContext, col: Collector, src: Source, member: str | Non
     head = src.read_at(0, 4096)
     fmt = sniff(head, member or src.name)
     if fmt in ("pickle", "torch-legacy"):
-        return containers.scan_pickle_file(ctx, col, src, member)
+        out = containers.scan_pickle_file(ctx, col, src, member)
+        # Polyglots: a loader given the file by another name reads it as that format.
+        for other in secondary_formats(head):
+            _HANDLERS[other](ctx, col, src, member)
+        return out
+    found = _scan_as(ctx, col, src, member, fmt)
+    # pickle.load accepts any file: every interpretation a loader could take is analysed and
+    # the worst reported (issue 13). The head decides for almost every non-pickle file.
+    if containers.probe_as_pickle(ctx, col, src, member, head) and found in ("text", "unknown"):
+        return "pickle"
+    return found
+
+
+def secondary_formats(head: bytes) -> list[str]:
+    """Formats whose signature sits past offset 0 and so can share a file with a pickle: an
+    HDF5 user block (signature at 512) and tar (ustar magic at 257, or a v7 checksum)."""
+    out = []
+    if head[512:520] == b"\x89HDF\r\n\x1a\n":
+        out.append("hdf5")
+    if is_tar(head):
+        out.append("tar")
+    return out
+
+
+def _scan_as(ctx: ScanContext, col: Collector, src: Source, member: str | None, fmt: str) -> str:
     if fmt in _ZIPS:
         hook = None
         if fmt == "keras-zip" or _keras_like(src, ctx):
             hook = otherformats.keras_member_hook(ctx, col)
         return containers.scan_zip(ctx, col, src, member, hook)
-    handler: Callable[..., str] | None = {
-        "tar": containers.scan_tar,
-        "gzip": containers.scan_gzip,
-        "7z": containers.scan_7z,
-        "npy": containers.scan_npy,
-        "safetensors": otherformats.scan_safetensors,
-        "gguf": otherformats.scan_gguf,
-        "onnx": otherformats.scan_onnx,
-        "hdf5": otherformats.scan_hdf5,
-        "savedmodel-pb": otherformats.scan_savedmodel,
-        "text": otherformats.scan_text,
-    }.get(fmt)
+    handler: Callable[..., str] | None = _HANDLERS.get(fmt)
     if handler is not None:
         return handler(ctx, col, src, member)
     # No loader executes content it cannot recognise; say so, without failing the file.
     col.add("info", "unrecognised", "content matches no known model or archive format; "
             "no loader would execute it", member=member)
     return "unknown"
+
+
+_HANDLERS: dict[str, Callable[..., str]] = {
+    "tar": containers.scan_tar,
+    "gzip": containers.scan_gzip,
+    "7z": containers.scan_7z,
+    "npy": containers.scan_npy,
+    "safetensors": otherformats.scan_safetensors,
+    "gguf": otherformats.scan_gguf,
+    "onnx": otherformats.scan_onnx,
+    "hdf5": otherformats.scan_hdf5,
+    "savedmodel-pb": otherformats.scan_savedmodel,
+    "text": otherformats.scan_text,
+}
 
 
 def _keras_like(src: Source, ctx: ScanContext) -> bool:

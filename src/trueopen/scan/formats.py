@@ -19,6 +19,8 @@ __all__ = [
     "PickleExtent",
     "TORCH_LEGACY_MAGIC",
     "compressed_kind",
+    "is_tar",
+    "is_text",
     "pickle_extent",
     "sniff",
     "zip_kind",
@@ -191,7 +193,8 @@ def _looks_pickle(head: bytes) -> bool:
         and len(head) >= 1024
 
 
-def _is_tar(head: bytes) -> bool:
+def is_tar(head: bytes) -> bool:
+    """A tar header: ustar magic at 257, or a v7 header with a valid checksum."""
     if len(head) < 512:
         return False
     if head[257:262] == b"ustar":
@@ -205,7 +208,8 @@ def _is_tar(head: bytes) -> bool:
     return stored == calc and head[0] != 0
 
 
-def _is_text(head: bytes) -> bool:
+def is_text(head: bytes) -> bool:
+    """UTF-8 without NUL and with almost no control characters."""
     if not head or b"\x00" in head:
         return False
     try:
@@ -291,6 +295,8 @@ def _first_zip_name(head: bytes) -> str | None:
 
 
 _XZ = b"\xfd7zXZ\x00"
+# The first block's magic (BCD of pi) or, for an empty stream, the end-of-stream magic (sqrt pi).
+_BZ2_BLOCK_MAGICS = (b"\x31\x41\x59\x26\x53\x59", b"\x17\x72\x45\x38\x50\x90")
 _LZ4 = b"\x04\x22\x4d\x18"
 
 
@@ -326,6 +332,11 @@ def compressed_kind(head: bytes, _depth: int = 0) -> str | None:
     if _depth > 1:
         return None
     cand = None
+    if head[:3] == b"BZh" and len(head) >= 10 and head[3:4] in b"123456789" \
+            and head[4:10] in _BZ2_BLOCK_MAGICS:
+        # bzip2 yields nothing until a whole block (up to 900 kB) is read, so it is known by
+        # its stream and block signatures, never by decoding a head (issue 13).
+        return "bzip2"
     if head[:3] == b"BZh" and head[3:4] in b"123456789" and len(head) >= 4:
         cand = "bzip2"
     elif len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 \
@@ -352,6 +363,11 @@ def sniff(head: bytes, name: str, _depth: int = 0) -> str:
         return zip_kind([first]) if first else "zip"
     if head.startswith(b"GGUF"):
         return "gguf"
+    # The protocol byte comes before signatures at other offsets (HDF5 user block, tar): a
+    # pickle can carry those inside a string, and pickle.load reads from offset 0 (issue 13).
+    if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5 \
+            and not head.startswith(TORCH_LEGACY_MAGIC):
+        return "pickle"
     if head.startswith(_HDF5) or head[512:520] == _HDF5:
         return "hdf5"
     if head.startswith(_7Z):
@@ -364,7 +380,7 @@ def sniff(head: bytes, name: str, _depth: int = 0) -> str:
         return "torch-legacy"
     if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
         return "pickle"
-    if _is_tar(head):
+    if is_tar(head):
         return "tar"
     # joblib's compress= wrappers (zlib, lzma, bzip2) around a pickle; checked by decoding.
     if compressed_kind(head, _depth) is not None:
@@ -385,6 +401,6 @@ def sniff(head: bytes, name: str, _depth: int = 0) -> str:
         return "onnx"
     if lower.endswith(".pb") and _protobuf_shaped(head, _SAVEDMODEL_FIELDS):
         return "savedmodel-pb"
-    if _is_text(head):
+    if is_text(head):
         return "text"
     return "unknown"

@@ -37,6 +37,7 @@ import codecs
 import io
 import struct
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from trueopen.scan.opcodes import BY_CODE, Opcode
@@ -83,6 +84,13 @@ class PickleReport:
     pickles: int
     weights_only_ok: bool | None
     trailing: str | None = None        # bytes after the last complete pickle that are not one
+    # An opcode that imports or calls (GLOBAL, STACK_GLOBAL, INST, OBJ, REDUCE, BUILD, NEWOBJ,
+    # EXT*, PERSID) was reached. A stream the loader rejects before that is inert (issue 8.6).
+    reached: bool = True
+    # Where the analysis ended, when it ended because the real loader fails there, and how:
+    # "error" (the loader raises) or "truncated" (the stream ended before STOP).
+    loader_fails_at: str | None = None
+    ended: str | None = None
 
 
 # --------------------------------------------------------------------------- values
@@ -261,6 +269,12 @@ class _Stop(Exception):
 
 
 _MISSING = object()
+# Opcodes through which a loader imports or calls: a stream that breaks before all of them runs
+# nothing (issue 8.6). BUILD calls __setstate__.
+# PERSID is not among them: without a persistent_load the loader fails there, and the loaders
+# that set one (torch) only build storages with it.
+_REACHING = frozenset({"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "BUILD", "NEWOBJ",
+                       "NEWOBJ_EX", "EXT1", "EXT2", "EXT4"})
 _I4 = struct.Struct("<i")
 _U4 = struct.Struct("<I")
 _F8 = struct.Struct(">d")
@@ -320,6 +334,10 @@ class _Machine:
         self.stopped_by: str | None = None
         self.trailing: str | None = None
         self.broken = False
+        self.reached = False
+        self.fail_reason: str | None = None
+        self.fail_kind: str | None = None
+        self.memo_doubt = False           # a PUT index we could not read (C might have)
         self.values: list = []            # top value of the first pickles (tests)
         self.handlers = self._handlers()
 
@@ -333,6 +351,12 @@ class _Machine:
 
     def _global(self, module: str, name: str, off: int, opname: str,
                 via_memo: bool = False) -> Global:
+        if not all(part.isidentifier() for part in module.split(".")):
+            # `import` cannot find a module named like "chat_template:" or "  x": the loader
+            # fails here (ModuleNotFoundError). This keeps text that happens to start with "c"
+            # or "i" from being read as an import (issue 13).
+            raise _Stop(f"{opname} at offset {off} names module {module[:60]!r}, which no "
+                        "import can find: the loader fails here", "error")
         g = self.gcache.get((module, name))
         if g is None:
             g = Global(module, name, self.policy.judge(module, name))
@@ -576,6 +600,7 @@ class _Machine:
             self.stopped_by = stop.reason
             return
         self.broken = True
+        self.fail_reason, self.fail_kind = stop.reason, stop.kind
         if self.pickles_done >= 1:
             self.trailing = (f"bytes after pickle {self.pickles_done} (offset "
                              f"{self.pickle_start}) are not a complete pickle: {stop.reason}")
@@ -913,8 +938,21 @@ class _Machine:
         table: list = [None] * 256
         for code, spec in enumerate(BY_CODE):
             if spec is not None:
-                table[code] = getattr(self, "_op_" + spec.name)
+                handler = getattr(self, "_op_" + spec.name)
+                if spec.name in _REACHING:
+                    handler = self._reaching(handler)
+                table[code] = handler
         return table
+
+    def _reaching(self, handler: Callable[[Any, int], Any]) -> Callable[[Any, int], Any]:
+        """Mark that an importing or calling opcode was reached (none of them is inline)."""
+        def run(arg: Any, off: int) -> Any:
+            out = handler(arg, off)
+            # Only once the opcode went through: the C loader checks the stack and MARK
+            # before it imports or calls, so a failing opcode ran nothing.
+            self.reached = True
+            return out
+        return run
 
     # constants and numbers
     def _op_NONE(self, arg, off):
@@ -941,14 +979,17 @@ class _Machine:
         if arg in (b"00", b"01"):
             self._push(arg == b"01")
             return
-        self._push(_parse_int(arg))
+        value = _parse_int(arg)
+        self._push(Opaque("int the C loader may read") if value is None else value)
 
     def _op_LONG(self, arg, off):
         if isinstance(arg, Blob):
             self._push(Blob("int", arg.length))
             return
-        text = arg[:-1] if arg.endswith(b"L") else arg
-        self._push(_parse_int(text))
+        text = arg.split(b"\0", 1)[0]
+        text = text[:-1] if text.endswith(b"L") else text
+        value = _parse_int(text)
+        self._push(Opaque("int the C loader may read") if value is None else value)
 
     def _op_LONG1(self, arg, off):
         if isinstance(arg, Blob):
@@ -963,10 +1004,11 @@ class _Machine:
             self._push(Blob("float", arg.length))
             return
         try:
-            self._push(float(arg))
+            # C reads up to the first NUL (PyOS_string_to_double stops there).
+            self._push(float(arg.split(b"\0", 1)[0]))
         except ValueError:
-            raise _Stop(f"FLOAT at offset {off} is not a number: the loader fails here",
-                        "error") from None
+            # When in doubt, keep analysing: an unread float can only hide nothing.
+            self._push(Opaque("float the C loader may read"))
 
     # strings and bytes
     def _str_or_blob(self, arg, off, kind: str, decode) -> None:
@@ -1155,7 +1197,13 @@ class _Machine:
         self._pop_mark(off, "POP_MARK")
 
     def _memo_put(self, idx, off, opname):
-        if isinstance(idx, Blob) or idx is None:
+        if idx is None:
+            # We cannot read the index the C loader may: keep going, and let a later GET of
+            # an unknown index push an unresolved value instead of stopping.
+            self._top(off, opname)
+            self.memo_doubt = True
+            return
+        if isinstance(idx, Blob):
             raise _Stop(f"{opname} at offset {off} has an unreadable index", "error")
         if idx < 0:
             raise _Stop(f"negative {opname} index at offset {off}: the loader fails here",
@@ -1189,13 +1237,18 @@ class _Machine:
             memo[len(memo)] = self._top(off, "MEMOIZE")
 
     def _memo_get(self, idx, off, opname):
+        if not isinstance(idx, int) and self.memo_doubt:
+            self._push(Opaque("memo value under an unread index"))
+            return
         if not isinstance(idx, int):
             raise _Stop(f"{opname} at offset {off} has an unreadable index: the loader fails "
                         "here", "error")
         v = _memo_lookup(self.memo, idx)
         if v is _MISSING:
             v = _memo_lookup(self.prev_memo, idx)
-            if v is _MISSING:
+            if v is _MISSING and self.memo_doubt:
+                v = Opaque("memo value under an unread index")
+            elif v is _MISSING:
                 raise _Stop(f"{opname} at offset {off}: memo index {idx} was never stored; the "
                             "loader fails here", "error")
             # A loader that reuses one Unpickler for stacked pickles keeps the memo.
@@ -1235,6 +1288,14 @@ class _Machine:
                                "module or attribute is named like that", "type-confusion")
                 else:
                     self._value_limit(off, "a STACK_GLOBAL operand")
+                self._push(Opaque("unresolved global"))
+                return
+            if isinstance(v, (Call, Opaque, Global)):
+                # A name computed by a call (or read from a global) is only known when the
+                # loader runs; no pickler writes one, so it is unresolved and blocks (issue 13).
+                self._find(off, "STACK_GLOBAL", "block", "",
+                           f"STACK_GLOBAL with a computed operand ({_render(v, 1)}): what it "
+                           "imports is decided at load time", "computed-global-name")
                 self._push(Opaque("unresolved global"))
                 return
             if type(v) is not str:
@@ -1456,16 +1517,17 @@ class _Machine:
                     self.findings.setdefault(new, entry)
 
 
-def _parse_int(raw: bytes) -> int:
-    """INT/LONG/PUT/GET text: base 0 (C strtol) or base 10 (Python int); else the loader
-    fails too."""
-    text = raw.strip()
+def _parse_int(raw: bytes) -> int | None:
+    """INT/LONG/PUT/GET text as CPython's C unpickler reads it: the text ends at the first NUL
+    (a C string), then base 0 (strtol) or base 10 (PyLong_FromString). None when we cannot
+    read it: the caller keeps analysing rather than assume the loader fails (issue 13)."""
+    text = raw.split(b"\0", 1)[0].strip()
     for base in (0, 10):
         try:
             return int(text, base)
         except ValueError:
             continue
-    raise _Stop(f"not a number: {bytes(raw[:40])!r}: the loader fails here", "error")
+    return None
 
 
 # --------------------------------------------------------------------------- entry point
@@ -1488,12 +1550,14 @@ def _analyse(stream: BinaryIO, limits: PickleLimits, size: int | None, policy: P
     globals_ = set(m.globals)
     complete, stopped_by = m.complete, m.stopped_by
     pickles = m.pickles_done
+    s_reached = False
     if m.mismatch:
         if start is not None:
             stream.seek(start)
             s = _Machine(stream, limits, size, policy, drop=False, depth=depth)
             s.run()
             s.finish()
+            s_reached = s.reached
             for key, entry in s.findings.items():
                 old = findings.get(key)
                 if old is None or entry[0] < old[0]:
@@ -1523,6 +1587,9 @@ def _analyse(stream: BinaryIO, limits: PickleLimits, size: int | None, policy: P
         pickles=pickles,
         weights_only_ok=weights_only_ok(globals_) if complete else None,
         trailing=m.trailing,
+        reached=m.reached or s_reached,
+        loader_fails_at=m.fail_reason,
+        ended=m.fail_kind,
     )
 
 

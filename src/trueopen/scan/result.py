@@ -155,6 +155,7 @@ class Collector:
     def __init__(self, path: str) -> None:
         self.path = path
         self.issues: list[Issue] = []
+        self._seen: set[Issue] = set()  # membership in O(1): a zip of 10k members (issue 13)
         self.globals: set[str] = set()
         self.stopped: list[str] = []
         self.weights_only: list[bool | None] = []
@@ -163,8 +164,12 @@ class Collector:
     def add(self, verdict: str, rule: str, detail: str, *, offset: int | None = None,
             member: str | None = None, trick: str | None = None) -> None:
         """Record an issue; identical issues are kept once."""
-        issue = Issue(self.path, verdict, rule, detail, offset, member, trick)
-        if issue not in self.issues:
+        self.keep(Issue(self.path, verdict, rule, detail, offset, member, trick))
+
+    def keep(self, issue: Issue) -> None:
+        """Record an issue made elsewhere, once."""
+        if issue not in self._seen:
+            self._seen.add(issue)
             self.issues.append(issue)
 
     def incomplete(self, rule: str, detail: str, stopped_by: str, *,
