@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trueopen.errors import InputError
+from trueopen.sources.pathcheck import check_input_path
 from trueopen.record import LicenseFinding
 from trueopen.release import Release
 
@@ -35,17 +36,16 @@ SKIP_EXT = {".safetensors", ".bin", ".gguf", ".pt", ".pth", ".ckpt", ".onnx", ".
 
 def _candidates(target: Path) -> list[tuple[Path, str, bool]]:
     """(file, shown path, read whole?) for one argument."""
+    check_input_path(target)
     if target.is_file():
         return [(target, target.as_posix(), True)]
-    if not target.is_dir():
-        raise InputError(f"{target}: no such file or folder")
     out: list[tuple[Path, str, bool]] = []
     for root, dirs, files in os.walk(target):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
             p = Path(root) / name
             ext = p.suffix.lower()
-            if ext in SKIP_EXT:
+            if ext in SKIP_EXT or not p.is_file():  # a FIFO or device in the folder would block
                 continue
             if LICENSE_NAME.search(name):
                 out.append((p, p.as_posix(), True))

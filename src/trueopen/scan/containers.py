@@ -651,10 +651,18 @@ def scan_zip(ctx: ScanContext, col: Collector, src: Source, prefix: str | None,
 
     storage_dir = f"{root}/data/" if root else "data/"
     unsniffed = 0
+    data_at: dict[int, str] = {}
     for e in entries:
         lab = label(e)
         if e.name.endswith("/"):
             continue
+        if e.local_offset in data_at and e.csize:
+            # Entries that share one stored stream (a zip bomb's trick) hold the same bytes:
+            # read once, each further entry named (issue 13).
+            col.add("info", "zip-shared-data", f"shares its data with {data_at[e.local_offset]!r}; "
+                    "analysed once", member=lab, trick="zip-overlapping-entries")
+            continue
+        data_at[e.local_offset] = e.name
         if (not lim.sniff_storage_records and kind in ("torch-zip", "torchscript")
                 and e.name.startswith(storage_dir)):
             unsniffed += 1  # torch.load never unpickles a storage record; reading its head is optional

@@ -98,9 +98,11 @@ def scan_file(path: str, read_at: Callable[[int, int], bytes], size: int,
     `release_files` lists the release's paths (for auto_map code files and ONNX external
     data). `pickle_analyser(stream, size)` replaces the pickle machine (tests).
     Cost: reads headers and pickle members only, except for compressed archives, which are
-    inflated within `limits.max_decompressed_bytes`.
+    inflated within a budget that scales with the file (`ScanContext.budget_for`).
     """
-    ctx = ScanContext(path, limits or ScanLimits(), release_files, pickle_analyser)
+    limits = limits or ScanLimits()
+    ctx = ScanContext(path, limits, release_files, pickle_analyser,
+                      budget=ScanContext.budget_for(limits, size))
     col = Collector(path)
     src = Source(path, size, read_at, open_stream)
     try:

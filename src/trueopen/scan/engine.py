@@ -65,13 +65,12 @@ def scan_paths(paths: Sequence[str | Path], *, progress: Callable[[int], None] |
     file (its members analysed in place, never unpacked to disk). Raises InputError when a
     path does not exist or a folder cannot be listed."""
     from trueopen.sources.local import open_folder
+    from trueopen.sources.pathcheck import check_input_path
 
     files: list[FileScan] = []
     problems: list[str] = []
     for raw in paths:
-        path = Path(raw)
-        if not path.exists() and not path.is_symlink():
-            raise InputError(f"{raw}: no such file or folder")
+        path = check_input_path(raw)
         if path.is_dir():
             release = open_folder(path)
             problems.extend(p.message for p in release.problems)

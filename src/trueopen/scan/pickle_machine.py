@@ -269,6 +269,7 @@ class _Stop(Exception):
 
 
 _MISSING = object()
+_PARTIAL = "functools.partial"
 # Opcodes through which a loader imports or calls: a stream that breaks before all of them runs
 # nothing (issue 8.6). BUILD calls __setstate__.
 # PERSID is not among them: without a persistent_load the loader fails there, and the loaders
@@ -329,6 +330,10 @@ class _Machine:
         self.globals: set[str] = set()
         self.gcache: dict[tuple[str, str], Global] = {}
         self.deferred: dict[str, int] = {}
+        # functools.partial is judged by what it wraps (issue 8): uses whose target is allowed,
+        # and whether any use wrapped something that is not.
+        self.partial_ok = 0
+        self.partial_bad = False
         self.mismatch: list[str] = []     # frame disagreements seen (file view)
         self.complete = True
         self.stopped_by: str | None = None
@@ -395,6 +400,10 @@ class _Machine:
             return gv.verdict
         if isinstance(func, Call):
             origin = func.func
+            inner = func.args[0] if type(func.args) is tuple and func.args else None
+            if isinstance(origin, Global) and origin.gv.canonical == _PARTIAL \
+                    and isinstance(inner, Global) and inner.gv.verdict == "allow":
+                return "allow"  # calling partial(int) calls int
             name = f"{origin.full}(...)" if isinstance(origin, Global) else "<call result>"
             verdict = "review"
             if isinstance(origin, Global) and origin.gv.verdict == "block":
@@ -1324,13 +1333,33 @@ class _Machine:
                         pass
             if full in _NESTED_LOADERS or func.full in _NESTED_LOADERS:
                 self._nested(func, args, off, opname)
+            if full == _PARTIAL:
+                self._partial_target(args[0] if type(args) is tuple and args else None, off,
+                                     opname)
         return Call(func, args, kind, off)
+
+    def _partial_target(self, target: Any, off: int, opname: str) -> None:
+        """functools.partial(target, ...) calls target later: judge it by target."""
+        if isinstance(target, Global) and target.gv.verdict == "allow":
+            self.partial_ok += 1
+            return
+        self.partial_bad = True
+        if isinstance(target, Global):
+            self._find(off, opname, target.gv.verdict, target.full,
+                       f"functools.partial wraps {target.full} — {target.gv.reason}",
+                       "functools-partial")
 
     def _op_BUILD(self, arg, off):
         state = self._pop(off, "BUILD")
         inst = self._top(off, "BUILD")
         if isinstance(inst, Global):
             self._mutation(inst, off, "BUILD", "sets attributes/state of")
+            return
+        if isinstance(inst, Call) and isinstance(inst.func, Global) \
+                and inst.func.gv.canonical == _PARTIAL:
+            # partial.__setstate__ replaces the wrapped callable with state[0]: judged too.
+            self._partial_target(state[0] if type(state) is tuple and state else None, off,
+                                 "BUILD")
             return
         slotstate = None
         if type(state) is tuple and len(state) == 2:
@@ -1504,6 +1533,10 @@ class _Machine:
 
     # ------------------------------------------------------------------ result
     def finish(self) -> None:
+        if self.partial_ok and not self.partial_bad:
+            # Every partial wrapped an allowed callable: calling it is calling that callable.
+            for key in [k for k in self.findings if k[1] == _PARTIAL and k[0] == "review"]:
+                del self.findings[key]
         for name, count in self.deferred.items():
             if count <= 0:
                 for key in [k for k in self.findings if k[1] == name and k[0] == "review"]:

@@ -68,7 +68,12 @@ class ScanLimits:
 
     max_depth: int = 3                       # nested archives (zip in tar in gzip = depth 3)
     max_members: int = 10_000                # members listed per archive
-    max_decompressed_bytes: int = 8 * 2**30  # produced by inflating, per top-level file
+    max_decompressed_bytes: int = 8 * 2**30  # produced by inflating, per top-level file, at most
+    # The budget scales with the file: ratio x its size, at least the floor (issue 13: a 1 MB
+    # zip of overlapping entries made the fixed 8 GiB cost 34 s). Weights and pickles compress
+    # far less than 200:1; past it the file is reported incomplete, never clean.
+    decompress_ratio: int = 200
+    min_decompressed_bytes: int = 256 * 2**20
     max_member_sniff_bytes: int = 64         # head of a non-pickle member, to sniff it
     max_buffer_bytes: int = 64 * 2**20       # a member that needs random access, in memory
     max_text_bytes: int = 16 * 2**20         # JSON / YAML / template text read whole
@@ -147,6 +152,12 @@ class ScanContext:
     def __post_init__(self) -> None:
         if self.budget is None:
             self.budget = Budget(self.limits.max_decompressed_bytes)
+
+    @staticmethod
+    def budget_for(limits: ScanLimits, size: int) -> Budget:
+        """The decompressed-bytes budget of a top-level file of `size` bytes."""
+        scaled = max(limits.min_decompressed_bytes, limits.decompress_ratio * size)
+        return Budget(min(limits.max_decompressed_bytes, scaled))
 
 
 class Collector:

@@ -13,6 +13,7 @@ from trueopen.record import Evidence, Finding, Target
 from trueopen.release import Release
 from trueopen.sources.local import open_folder
 from trueopen.sources.options import SourceOptions
+from trueopen.sources.pathcheck import check_input_path
 
 
 @contextmanager
@@ -33,16 +34,14 @@ def open_release(target: str | Path, options: SourceOptions | None = None) -> It
     """Open a folder, an archive, a Hub repo (hf://ORG/NAME, a Hub URL, or a bare ORG/NAME that is
     no local path) or a repo in the HF cache as a Release; an archive is unpacked into a temporary
     folder that is removed on exit. Raises InputError with a one-line reason when it cannot."""
-    from trueopen.sources import archive  # imported late: only archives need it
+    from trueopen.sources import archive
 
     options = options or SourceOptions()
     hub = _hub_route(target, options)
     if hub is not None:
         yield hub
         return
-    path = Path(target)
-    if not path.exists() and not path.is_symlink():
-        raise InputError(f"{target}: no such file or folder")
+    path = check_input_path(target)
     if path.is_dir():
         yield open_folder(path, Target(kind="folder", ref=_ref(path)))
         return

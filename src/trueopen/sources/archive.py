@@ -118,10 +118,16 @@ def unpack(path: Path, dest: Path, limits: Limits = Limits()) -> list[Skipped]:
     except OSError as exc:
         raise ArchiveError(f"cannot read archive: {_one_line(exc)}") from None
     writer = _Writer(dest.resolve(), limits, archive_size)
-    if kind == "zip":
-        _unpack_zip(path, writer)
-    else:
-        _unpack_tar(path, writer, gzipped=kind == "tgz")
+    try:
+        if kind == "zip":
+            _unpack_zip(path, writer)
+        else:
+            _unpack_tar(path, writer, gzipped=kind == "tgz")
+    except OSError as exc:
+        # e.g. a zip end record that overstates the directory offset makes zipfile seek to a
+        # negative position (EINVAL): say which archive and why, never a bare "Invalid argument".
+        raise ArchiveError(f"cannot read archive {path.name}: {_one_line(exc)} "
+                           "(corrupt or truncated)") from None
     return writer.skipped
 
 

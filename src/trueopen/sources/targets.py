@@ -80,7 +80,10 @@ def parse_target(target: str, revision: str | None = None, endpoint: str | None 
 
 def cache_folder(path: Path) -> CacheFolder | None:
     """The HF cache repo a path is (or is a snapshot of), laid out as huggingface_hub lays it."""
-    p = path.resolve()
+    try:
+        p = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: not a cache folder; the caller says why
+        return None
     snapshot = None
     if p.parent.name == "snapshots" and (p.parent.parent / "blobs").is_dir():
         snapshot, p = p.name, p.parent.parent
