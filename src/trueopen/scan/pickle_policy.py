@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+import _compat_pickle
 from functools import lru_cache
 from typing import Any, Iterable
 
@@ -164,6 +165,9 @@ class PicklePolicy:
         return None
 
     def _judge_uncached(self, module: str, name: str) -> GlobalVerdict:
+        # Python 2 names the unpickler renames as a pair (fix_imports): __builtin__.long is
+        # builtins.int, exceptions.X is builtins.X. The table is the stdlib's own.
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
         canon_mod = self.canonical_module(module)
         canonical = f"{canon_mod}.{name}" if name else canon_mod
         mod_parts = module.split(".")
