@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean goldens
+.PHONY: demo test install clean goldens fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,10 @@ clean:
 # The golden files of the report formats (tests/reports/goldens/), after a change that should change them.
 goldens: $(STAMP)
 	$(BIN)/python tests/reports/goldens.py
+
+# The differential fuzzer (fuzz/, issue 13): scanner verdicts against the real loaders.
+# make fuzz FUZZ_SECONDS=3600 FUZZ_SEED=1; silent misses are saved in fuzz-out/ to reproduce.
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= 0
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --out fuzz-out

@@ -31,7 +31,8 @@ from trueopen.scan.result import Issue, ScanLimits
 PAYLOAD = b"cos\nsystem\n(S'touch canary'\ntR"          # protocol 0: os.system('touch canary')
 LOADERS = {
     "pickle": "import pickle, sys; pickle.load(open(sys.argv[1], 'rb'))",
-    "pickle-twice": "import pickle, sys; f = open(sys.argv[1], 'rb'); pickle.load(f); pickle.load(f)",
+    # a loader that reads stacked pickles until the stream ends
+    "pickle-all": "import pickle, sys\nf = open(sys.argv[1], 'rb')\nfor _ in range(64): pickle.load(f)",
     "bz2-pickle": "import bz2, pickle, sys; pickle.load(bz2.open(sys.argv[1]))",
     "joblib": "import joblib, sys; joblib.load(sys.argv[1])",
 }
@@ -113,7 +114,7 @@ CLASSES = [
     ("hdf5_at_512.pkl", "pickle", hdf5_signature_at_512),
     ("polyglot.tar", "pickle", tar_polyglot),
     ("model.pkl.bz2", "bz2-pickle", bz2_pickle),
-    ("stacked_nul_int.pkl", "pickle-twice", stacked_nul_int),
+    ("stacked_nul_int.pkl", "pickle-all", stacked_nul_int),
     ("nul_float.pkl", "pickle", nul_float),
 ]
 
@@ -351,3 +352,29 @@ def test_control_characters_in_names_are_escaped_in_the_table(tmp_path):
     text = console.export_text()
     assert "evil\\x0aname.pkl" in text
     assert not any(line.startswith("name.pkl") for line in text.splitlines())
+
+
+# --- found by the project's own fuzzer (fuzz/) -------------------------------------------------
+
+def test_a_payload_where_legacy_storage_should_start_is_read(tmp_path, monkeypatch):
+    # Five stacked pickles make the rest "legacy storage"; a loader that keeps calling
+    # pickle.load runs what is there, so it is read as that loader would.
+    magic = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."
+    five = magic + b"".join(pickle.dumps(x, protocol=2) for x in (1001, {"v": 1}, {"w": 1}, ["0"]))
+    data = five + PAYLOAD + b"."
+    assert stock_loader_runs("pickle-all", data, tmp_path / "load")
+    fs = scanned("legacy.pt", data, tmp_path / "scan", monkeypatch)
+    assert fs.status == "unsafe", fs.issues
+
+
+def test_a_compressed_pickle_without_proto_is_read_through_its_codec(tmp_path, monkeypatch):
+    inner = (b"\x8c\x02os\x8c\x06system\x93\x8c\x0ctouch canary\x85R0"
+             b"# Model card\n\nLicensed under MIT.\n")
+    data = zlib.compress(inner)
+    fs = scanned("card.md.z", data, tmp_path / "scan", monkeypatch)
+    assert fs.status == "unsafe", fs.issues
+
+
+def test_text_that_merely_looks_like_a_zlib_header_stays_clean():
+    fs = scan_bytes("notes.txt", b"x^2 + y^2 = r^2 is a circle\n")
+    assert fs.status == "clean", fs.issues

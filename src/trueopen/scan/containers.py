@@ -362,7 +362,7 @@ def _worth_reporting(report: Any) -> bool:
 
 
 def probe_as_pickle(ctx: ScanContext, col: Collector, src: Source, member: str | None,
-                    head: bytes) -> bool:
+                    head: bytes, base: int = 0) -> bool:
     """Read a file of another format the way `pickle.load` would (any file can be handed to
     it: polyglots, text with a protocol-0 payload, a first line longer than the sniffed head).
     Folds the pickle findings into `col` only when the loader would import or call something,
@@ -388,10 +388,10 @@ def probe_as_pickle(ctx: ScanContext, col: Collector, src: Source, member: str |
     if first is not None and whole and not _worth_reporting(first):
         return False
     scratch = Collector(col.path)
-    report = analyse_pickle_source(ctx, scratch, src, member)
+    report = analyse_pickle_source(ctx, scratch, src, member, base)
     if report is not None and (is_inert(report) or not _worth_reporting(report)):
         return False
-    _merge(col, scratch)
+    merge(col, scratch)
     return True
 
 
@@ -429,7 +429,7 @@ def scan_pickle_file(ctx: ScanContext, col: Collector, src: Source, member: str 
                 if issue.verdict in ("block", "review") and _JOBLIB_WRAPPER not in issue.detail:
                     col.keep(issue)
             return "joblib"
-        _merge(col, scratch)
+        merge(col, scratch)
         return "joblib" if any(g.endswith("NumpyArrayWrapper") for g in gl) else "pickle"
     fmt = "torch-legacy"
     stream = src.open_stream()
@@ -452,6 +452,10 @@ def scan_pickle_file(ctx: ScanContext, col: Collector, src: Source, member: str 
                 f"storage (legacy torch.save layout); not parsed as pickle",
                 offset=ends[-1], member=member)
         report = analyse_pickle_source(ctx, col, window(src, 0, ends[-1], src.name), member)
+        # A loader that keeps calling pickle.load reads on from there: the storage bytes are
+        # read as it would (issue 13); real storage fails on its first byte.
+        rest = window(src, ends[-1], src.size - ends[-1], src.name)
+        probe_as_pickle(ctx, col, rest, member, rest.read_at(0, 4096), base=ends[-1])
     else:
         report = analyse_pickle_source(ctx, col, src, member)
     gl = set(getattr(report, "globals", ()) or ())
@@ -762,12 +766,13 @@ _CODECS: dict[str, tuple[int | str, tuple[str, ...]]] = {
 }
 
 
-def scan_gzip(ctx: ScanContext, col: Collector, src: Source, prefix: str | None) -> str:
+def scan_gzip(ctx: ScanContext, col: Collector, src: Source, prefix: str | None,
+              force: str | None = None) -> str:
     """A compressed wrapper (gzip, or the zlib / xz / lzma / bzip2 streams joblib's compress=
     writes): inflate (budgeted) and scan what is inside as a nested file. Returns the codec."""
     from trueopen.scan.dispatch import scan_source
 
-    kind = compressed_kind(src.read_at(0, 4096)) or "gzip"
+    kind = force or compressed_kind(src.read_at(0, 4096)) or "gzip"
     if kind not in _CODECS:
         col.incomplete("compressed-not-analysed", f"{kind} stream: no standard-library "
                        f"decoder", f"{kind} not supported", member=prefix)
@@ -899,7 +904,8 @@ class _SevenZipMember:
                       lambda: io.BufferedReader(_RangeStream(self.read_at, self.size), _CHUNK))
 
 
-def _merge(col: Collector, other: Collector) -> None:
+def merge(col: Collector, other: Collector) -> None:
+    """Fold another collector's issues, globals and stops into `col`."""
     for i in other.issues:
         col.keep(i)
     col.globals.update(other.globals)

@@ -6,7 +6,7 @@ import io
 from typing import Any, BinaryIO, Callable
 
 from trueopen.scan import containers, otherformats
-from trueopen.scan.formats import is_tar, sniff
+from trueopen.scan.formats import is_tar, maybe_compressed, sniff
 from trueopen.scan.result import Collector, FileScan, ScanContext, ScanLimits, Source
 
 __all__ = ["scan_bytes", "scan_file", "scan_source"]
@@ -38,6 +38,15 @@ def scan_source(ctx: ScanContext, col: Collector, src: Source, member: str | Non
     # the worst reported (issue 13). The head decides for almost every non-pickle file.
     if containers.probe_as_pickle(ctx, col, src, member, head) and found in ("text", "unknown"):
         return "pickle"
+    if found in ("text", "unknown") and maybe_compressed(head):
+        # A short zlib / lzma / bzip2 magic that decodes, around content sniffing does not
+        # name (a pickle without PROTO): read through the codec too, kept when it finds
+        # something a loader would run or a human must see.
+        scratch = Collector(col.path)
+        containers.scan_gzip(ctx, scratch, src, member, force=maybe_compressed(head))
+        if any(i.verdict in ("block", "review") for i in scratch.issues):
+            containers.merge(col, scratch)
+            return "gzip"
     return found
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "compressed_kind",
     "is_tar",
     "is_text",
+    "maybe_compressed",
     "pickle_extent",
     "sniff",
     "zip_kind",
@@ -316,6 +317,23 @@ def _inner_head(head: bytes, kind: str) -> bytes:
     except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError, MemoryError):
         return b""
     return b""
+
+
+def maybe_compressed(head: bytes) -> str | None:
+    """A zlib / lzma-alone / bzip2 codec whose short magic matches and whose head decodes to
+    at least two bytes, whatever they are: a candidate reading, not an identification."""
+    cand = None
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and len(head) >= 4:
+        cand = "bzip2"
+    elif len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 \
+            and (head[0] << 8 | head[1]) % 31 == 0 and not head[1] & 0x20:
+        cand = "zlib"
+    elif len(head) >= 13 and head[0] < 225 and head[1:5] != b"\x00\x00\x00\x00" \
+            and (head[5:13] == b"\xff" * 8 or int.from_bytes(head[5:13], "little") < 1 << 48):
+        cand = "lzma"
+    if cand is None or len(_inner_head(head, cand)) < 2:
+        return None
+    return cand
 
 
 def compressed_kind(head: bytes, _depth: int = 0) -> str | None:
