@@ -37,6 +37,12 @@ def _loaders(path: str) -> list:
     return loaders
 
 
+def _mapped() -> int:
+    """Bytes of address space this process maps now (Linux /proc)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def runs_payload(data: bytes) -> bool:
     """Whether any real loader runs the payload in `data` (fork per loader; Linux)."""
     with tempfile.TemporaryDirectory(prefix="trueopen-fuzz-") as tmp:
@@ -47,7 +53,10 @@ def runs_payload(data: bytes) -> bool:
             if pid == 0:  # the child: limits, scratch cwd, one loader, exit without cleanup
                 try:
                     os.chdir(tmp)
-                    resource.setrlimit(resource.RLIMIT_AS, (_MEMORY, _MEMORY))
+                    # On top of what the forked process already maps (a test worker maps
+                    # well over 1 GiB of libraries), so the limit bounds the loader only.
+                    limit = _mapped() + _MEMORY
+                    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
                     resource.setrlimit(resource.RLIMIT_CPU, (_SECONDS, _SECONDS))
                     signal.alarm(_SECONDS * 2)
                     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -12,11 +12,8 @@ from rich.text import Text
 
 from trueopen.formats.table import SAFETY_STYLE
 from trueopen.scan.engine import ScanReport
+from trueopen.scan.result import worth_listing
 
-QUIET = frozenset({"text", "unknown"})
-# Notes that only say a text or unrecognised file runs nothing: counted, not listed (a folder of
-# 100k such files rendered row by row took 90 s, issue 13).
-INERT_RULES = frozenset({"unrecognised", "not-a-pickle"})
 VERDICT_STYLE = {"block": "bold red", "review": "yellow", "info": "dim"}
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
 
@@ -27,7 +24,7 @@ def printable(name: str) -> str:
 
 
 def _worth_a_row(f) -> bool:
-    return f.format not in QUIET or any(i.rule not in INERT_RULES for i in f.issues)
+    return worth_listing(f.format, f.issues)
 
 
 def render_table(report: ScanReport, console: Console) -> None:

@@ -7,21 +7,30 @@ from collections.abc import Callable
 from trueopen.record import Evidence, Finding, Safety, SafetyFile
 from trueopen.release import Release
 from trueopen.scan.engine import scan_release, worst
-from trueopen.scan.result import FileScan
+from trueopen.scan.result import FileScan, worth_listing
 
 SEVERITY = {"block": "block", "review": "warn", "info": "info"}
-# Formats that carry no code and had nothing to say are left out of `safety.files`.
-QUIET_FORMATS = frozenset({"text", "unknown"})
+_EXAMPLES = 5
 
 
 def assess_safety(release: Release, progress: Callable[[int], None] | None = None) -> Safety:
     """Scan the release and summarise: the worst status, one finding per issue, one entry per
     file whose format can carry code."""
     scans = scan_release(release, progress=progress)
-    findings = [finding for scan in scans for finding in to_findings(scan)]
+    listed = [s for s in scans if worth_listing(s.format, s.issues)]
+    findings = [finding for scan in listed for finding in to_findings(scan)]
+    # Text files with nothing to say stay silent, as before; those with a note are counted.
+    inert = [s.path for s in scans if s.issues and not worth_listing(s.format, s.issues)]
+    if inert:
+        # One finding for all files no loader runs, with a few as evidence (issue 13).
+        findings.append(Finding(
+            rule="safety-inert-files", severity="info",
+            message=f"{len(inert)} unrecognised or not-a-pickle file(s): no loader runs anything in them",
+            evidence=[Evidence(path=p, detail="text or unrecognised; not a pickle")
+                      for p in sorted(inert)[:_EXAMPLES]]))
     files = [SafetyFile(path=s.path, format=s.format, status=s.status, globals=list(s.globals),
                         weights_only_ok=s.weights_only_ok, stopped_by=s.stopped_by)
-             for s in scans if s.format not in QUIET_FORMATS or s.issues]
+             for s in listed]
     return Safety(status=worst(s.status for s in scans), findings=findings, files=files)
 
 

@@ -86,6 +86,18 @@ class ScanLimits:
     #                                          for remote reads, where each record costs a request
 
 
+# Notes that only say a file runs nothing under any loader (a text or unrecognised file, a
+# stream the loader rejects at once). Reports count them rather than list them: a folder of
+# 100k such files made 100k rows and findings (issue 13).
+INERT_RULES = frozenset({"unrecognised", "not-a-pickle"})
+QUIET_FORMATS = frozenset({"text", "unknown"})
+
+
+def worth_listing(fmt: str, issues: tuple[Issue, ...] | list[Issue]) -> bool:
+    """Whether a scanned file has anything to say beyond "no loader runs it"."""
+    return fmt not in QUIET_FORMATS or any(i.rule not in INERT_RULES for i in issues)
+
+
 @dataclass(frozen=True)
 class Source:
     """A file or an archive member, readable by range and as a stream.
