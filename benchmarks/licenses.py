@@ -377,7 +377,7 @@ def print_report(r: dict) -> None:
     st = [x["trueopen_startup"] for x in rounds]
     sst = [x["scancode_startup"] for x in rounds if "scancode_startup" in x]
     print(f"start-up: trueopen {_median(st):.2f} s" + (f", ScanCode {_median(sst):.2f} s" if sst else "")
-          + f"; peak RSS trueopen {r['trueopen_rss']:.0f} MB" + (f", ScanCode {r['scancode_rss']:.0f} MB" if "scancode_rss" in r else ""))
+          + f"; peak RSS trueopen {r['trueopen_rss']:.0f} MiB" + (f", ScanCode {r['scancode_rss']:.0f} MiB" if "scancode_rss" in r else ""))
     print()
     oa, sa = r["trueopen_accuracy"], r.get("scancode_accuracy")
     print(f"{'set':<16} {'files':>6} {'trueopen exact':>15} {'strict':>8} {'ScanCode exact':>15} {'files':>6}")

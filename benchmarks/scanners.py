@@ -300,7 +300,7 @@ class Run:
     warned: bool = False  # exit 0 with a non-failing finding
     detail: str = ""
     wall: float = 0.0
-    rss_mb: float = 0.0
+    rss_mb: float = 0.0  # MiB (KiB from /usr/bin/time or getrusage, / 1024)
 
 
 def tool_cmd(tool: str, path: str, out: Path) -> list[str]:
@@ -527,7 +527,7 @@ def run_speed(tools: list[str], bigs: list[Path], reps: int) -> dict[tuple[str, 
         for tool in tools:
             runs = out[(tool, path.name)]
             med = statistics.median(r.wall for r in runs)
-            print(f"  {tool:10s} {path.name:34s} {med:7.2f}s {max(r.rss_mb for r in runs):8.0f} MB "
+            print(f"  {tool:10s} {path.name:34s} {med:7.2f}s {max(r.rss_mb for r in runs):8.0f} MiB "
                   f"exit={runs[0].exit} {runs[0].verdict} {runs[0].detail[:70]}", flush=True)
     return out
 
@@ -593,7 +593,7 @@ def report(tools, versions, corpus_results, speed, opcodes, startup, sampled_not
         out.append(fmt_table(["", *tools], rows))
         out.append("")
     if speed:
-        out.append("### Speed and memory (median of reps, wall s incl. start-up; peak RSS MB; verdict)")
+        out.append("### Speed and memory (median of reps, wall s incl. start-up; peak RSS MiB; verdict)")
         names = sorted({n for _t, n in speed})
         rows = []
         base = "picklescan" if "picklescan" in tools else tools[0]
@@ -606,7 +606,7 @@ def report(tools, versions, corpus_results, speed, opcodes, startup, sampled_not
                     continue
                 med = statistics.median(r.wall for r in runs)
                 rss = max(r.rss_mb for r in runs)
-                row.append(f"{med:.2f} s, {rss:.0f} MB, {runs[0].verdict} (exit {runs[0].exit})")
+                row.append(f"{med:.2f} s, {rss:.0f} MiB, {runs[0].verdict} (exit {runs[0].exit})")
             rows.append(row)
             bruns = speed.get((base, n))
             if bruns:
