@@ -319,18 +319,23 @@ def _inner_head(head: bytes, kind: str) -> bytes:
     return b""
 
 
+def _short_magic(head: bytes) -> str | None:
+    """The codec whose two- or three-byte magic the head matches: bzip2, zlib or lzma-alone."""
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and len(head) >= 4:
+        return "bzip2"
+    if len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 \
+            and (head[0] << 8 | head[1]) % 31 == 0 and not head[1] & 0x20:
+        return "zlib"
+    if len(head) >= 13 and head[0] < 225 and head[1:5] != b"\x00\x00\x00\x00" \
+            and (head[5:13] == b"\xff" * 8 or int.from_bytes(head[5:13], "little") < 1 << 48):
+        return "lzma"
+    return None
+
+
 def maybe_compressed(head: bytes) -> str | None:
     """A zlib / lzma-alone / bzip2 codec whose short magic matches and whose head decodes to
     at least two bytes, whatever they are: a candidate reading, not an identification."""
-    cand = None
-    if head[:3] == b"BZh" and head[3:4] in b"123456789" and len(head) >= 4:
-        cand = "bzip2"
-    elif len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 \
-            and (head[0] << 8 | head[1]) % 31 == 0 and not head[1] & 0x20:
-        cand = "zlib"
-    elif len(head) >= 13 and head[0] < 225 and head[1:5] != b"\x00\x00\x00\x00" \
-            and (head[5:13] == b"\xff" * 8 or int.from_bytes(head[5:13], "little") < 1 << 48):
-        cand = "lzma"
+    cand = _short_magic(head)
     if cand is None or len(_inner_head(head, cand)) < 2:
         return None
     return cand
@@ -349,20 +354,12 @@ def compressed_kind(head: bytes, _depth: int = 0) -> str | None:
         return "lz4"
     if _depth > 1:
         return None
-    cand = None
     if head[:3] == b"BZh" and len(head) >= 10 and head[3:4] in b"123456789" \
             and head[4:10] in _BZ2_BLOCK_MAGICS:
         # bzip2 yields nothing until a whole block (up to 900 kB) is read, so it is known by
         # its stream and block signatures, never by decoding a head (issue 13).
         return "bzip2"
-    if head[:3] == b"BZh" and head[3:4] in b"123456789" and len(head) >= 4:
-        cand = "bzip2"
-    elif len(head) >= 2 and head[0] & 0x0F == 8 and head[0] >> 4 <= 7 \
-            and (head[0] << 8 | head[1]) % 31 == 0 and not head[1] & 0x20:
-        cand = "zlib"
-    elif len(head) >= 13 and head[0] < 225 and head[1:5] != b"\x00\x00\x00\x00" \
-            and (head[5:13] == b"\xff" * 8 or int.from_bytes(head[5:13], "little") < 1 << 48):
-        cand = "lzma"
+    cand = _short_magic(head)
     if cand is None:
         return None
     inner = _inner_head(head, cand)
