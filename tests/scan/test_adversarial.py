@@ -378,3 +378,26 @@ def test_a_compressed_pickle_without_proto_is_read_through_its_codec(tmp_path, m
 def test_text_that_merely_looks_like_a_zlib_header_stays_clean():
     fs = scan_bytes("notes.txt", b"x^2 + y^2 = r^2 is a circle\n")
     assert fs.status == "clean", fs.issues
+
+
+def test_requirement_and_record_files_leave_a_release_clean(tmp_path):
+    # Issue 8.6 at the audit level: inert text does not make the release's safety incomplete,
+    # and the files are counted in one finding rather than listed one by one.
+    from trueopen.audit import audit
+
+    (tmp_path / "requirements.txt").write_text("torch==2.1.0\nnumpy>=1.24\n")
+    (tmp_path / "RECORD").write_text("pkg/__init__.py,sha256=AbC,120\n")
+    (tmp_path / "README.md").write_text("# A model\n")
+    record = audit(tmp_path, hash_contents=False)
+    assert record.safety.status == "clean"
+    inert = [f for f in record.safety.findings if f.rule == "safety-inert-files"]
+    assert len(inert) == 1 and inert[0].message.startswith("1 ")
+    assert not record.safety.files
+
+
+def test_an_importing_text_file_makes_the_release_unsafe(tmp_path):
+    from trueopen.audit import audit
+
+    (tmp_path / "notes.txt").write_bytes(PAYLOAD + b".")
+    (tmp_path / "README.md").write_text("# A model\n")
+    assert audit(tmp_path, hash_contents=False).safety.status == "unsafe"
