@@ -112,9 +112,24 @@ def compressed(rng: random.Random, seed: bytes, every: list[bytes]) -> bytes:
                        zlib.compress))(inner)
 
 
+def zip_member(rng: random.Random, seed: bytes, every: list[bytes]) -> bytes:
+    """A torch-style zip whose data.pkl (or another .pkl member) is a mutated pickle."""
+    import io
+    import zipfile
+
+    inner = rng.choice((stacked, inserted, nul_number, framed, flipped))(rng, rng.choice(every),
+                                                                        every)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", rng.choice((zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))) as z:
+        z.writestr(rng.choice(("archive/data.pkl", "archive/extra.pkl", "model/data.pkl")), inner)
+        z.writestr("archive/version", b"3\n")
+        z.writestr("archive/data/0", seed[:64])
+    return buf.getvalue()
+
+
 MUTATORS: dict[str, Callable[[random.Random, bytes, list[bytes]], bytes]] = {
     "stacked": stacked, "payload-first": payload_first, "inserted": inserted,
     "nul-number": nul_number, "long-line": long_line, "polyglot": polyglot,
     "spliced": spliced, "inflated": inflated, "flipped": flipped, "framed": framed,
-    "joblib-frames": joblib_frames, "compressed": compressed,
+    "joblib-frames": joblib_frames, "compressed": compressed, "zip-member": zip_member,
 }

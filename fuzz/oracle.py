@@ -25,7 +25,23 @@ def _loaders(path: str) -> list:
             for _ in range(64):
                 pickle.load(f)
 
-    loaders = [lambda: pickle.load(open(path, "rb")), twice,
+    def torch_zip_like() -> None:
+        # torch.load of a zip unpickles its data.pkl with a persistent_load that builds
+        # storages; torch is not installed here, so every .pkl member is read that way.
+        import io
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.endswith(".pkl"):
+                    u = pickle.Unpickler(io.BytesIO(z.read(name)))
+                    u.persistent_load = lambda pid: None
+                    try:
+                        u.load()
+                    except Exception:  # noqa: BLE001 - the next member may still run
+                        pass
+
+    loaders = [lambda: pickle.load(open(path, "rb")), twice, torch_zip_like,
                lambda: pickle.load(gzip.open(path)), lambda: pickle.load(bz2.open(path)),
                lambda: pickle.load(lzma.open(path)),
                lambda: pickle.loads(zlib.decompress(open(path, "rb").read()))]
