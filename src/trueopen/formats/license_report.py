@@ -16,9 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from trueopen.errors import InputError
-from trueopen.sources.pathcheck import check_input_path
 from trueopen.record import LicenseFinding
 from trueopen.release import Release
+from trueopen.sources.pathcheck import check_input_path
 
 MAX_FILES = 20_000
 MAX_READ = 1 << 20

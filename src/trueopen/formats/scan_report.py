@@ -23,16 +23,12 @@ def printable(name: str) -> str:
     return name.translate(_CONTROL)
 
 
-def _worth_a_row(f) -> bool:
-    return worth_listing(f.format, f.issues)
-
-
 def render_table(report: ScanReport, console: Console) -> None:
     """Files with something to say, their status and their issues; then the overall status."""
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("File", "Format", "Status", "torch weights_only"):
         t.add_column(col, overflow="fold")
-    shown = [f for f in report.files if _worth_a_row(f)]
+    shown = [f for f in report.files if worth_listing(f.format, f.issues)]
     for f in shown:
         wo = "-" if f.weights_only_ok is None else ("loads" if f.weights_only_ok else "refused")
         t.add_row(printable(f.path), f.format, Text(f.status, style=SAFETY_STYLE[f.status]), wo)

@@ -38,12 +38,13 @@ def scan_source(ctx: ScanContext, col: Collector, src: Source, member: str | Non
     # the worst reported (issue 13). The head decides for almost every non-pickle file.
     if containers.probe_as_pickle(ctx, col, src, member, head) and found in ("text", "unknown"):
         return "pickle"
-    if found in ("text", "unknown") and maybe_compressed(head):
+    codec = maybe_compressed(head) if found in ("text", "unknown") else None
+    if codec:
         # A short zlib / lzma / bzip2 magic that decodes, around content sniffing does not
         # name (a pickle without PROTO): read through the codec too, kept when it finds
         # something a loader would run or a human must see.
         scratch = Collector(col.path)
-        containers.scan_gzip(ctx, scratch, src, member, force=maybe_compressed(head))
+        containers.scan_gzip(ctx, scratch, src, member, force=codec)
         if any(i.verdict in ("block", "review") for i in scratch.issues):
             containers.merge(col, scratch)
             return "gzip"

@@ -380,8 +380,9 @@ def sniff(head: bytes, name: str, _depth: int = 0) -> str:
         return "gguf"
     # The protocol byte comes before signatures at other offsets (HDF5 user block, tar): a
     # pickle can carry those inside a string, and pickle.load reads from offset 0 (issue 13).
-    if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5 \
-            and not head.startswith(TORCH_LEGACY_MAGIC):
+    if head.startswith(TORCH_LEGACY_MAGIC):
+        return "torch-legacy"
+    if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
         return "pickle"
     if head.startswith(_HDF5) or head[512:520] == _HDF5:
         return "hdf5"
@@ -391,10 +392,6 @@ def sniff(head: bytes, name: str, _depth: int = 0) -> str:
         return "gzip"  # any compressed wrapper; scan_gzip picks the codec
     if head.startswith(b"\x93NUMPY"):
         return "npy"
-    if head.startswith(TORCH_LEGACY_MAGIC):
-        return "torch-legacy"
-    if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
-        return "pickle"
     if is_tar(head):
         return "tar"
     # joblib's compress= wrappers (zlib, lzma, bzip2) around a pickle; checked by decoding.

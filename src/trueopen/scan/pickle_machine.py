@@ -36,8 +36,8 @@ import binascii
 import codecs
 import io
 import struct
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from trueopen.scan.opcodes import BY_CODE, Opcode
