@@ -785,6 +785,11 @@ def _emit_table(draw, output: Path | None) -> None:
     _emit(console.export_text(), output)
 
 
+from trueopen.cli_data import data_app  # noqa: E402 - `trueopen data ...` (issue 11), its own module
+
+app.add_typer(data_app, name="data")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

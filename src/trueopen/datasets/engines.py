@@ -1,0 +1,167 @@
+"""The key joins of the blocklist check (URL, sha256, md5) on an engine: DuckDB embedded (the
+default; SQL over the files, URL normalisation as a SQL macro) or Apache Spark (PySpark; `local[*]`
+or a cluster URL). Both return the same matches: (row index, id, kind, list, key sha256)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+import pyarrow as pa
+
+from trueopen.datasets.inputs import ROW, Shard
+from trueopen.datasets.lists import Blocklist
+from trueopen.errors import InputError
+
+JOIN_KINDS = ("url", "sha256", "md5")
+Match = tuple[int, "str | None", str, str, str]  # (row index, id value, kind, list name, key sha256)
+
+
+class Engine(Protocol):
+    name: str
+
+    def match(self, shard: Shard, keys: pa.Table | None, columns: dict[str, str | None]) -> list[Match]:
+        """Rows of one shard whose keys are on a list. `keys` holds `__row` and the key columns by
+        role name; None means: read the shard file itself (Parquet)."""
+
+    def close(self) -> None: ...
+
+
+def _list_rows(lists: Sequence[Blocklist]) -> pa.Table:
+    rows = [(kind, key, bl.name, h) for bl in lists for kind, key, h in bl.entries if kind in JOIN_KINDS]
+    return pa.table({"kind": pa.array([r[0] for r in rows], pa.string()), "key": pa.array([r[1] for r in rows], pa.string()),
+                     "list": pa.array([r[2] for r in rows], pa.string()), "key_sha256": pa.array([r[3] for r in rows], pa.string())})
+
+
+def _kinds(lists: Sequence[Blocklist]) -> set[str]:
+    return {k for bl in lists for k, _, _ in bl.entries if k in JOIN_KINDS}
+
+
+class DuckDBEngine:
+    """DuckDB: Parquet shards are read by DuckDB itself (all threads, only the key columns);
+    other formats come in as the Arrow table of their keys."""
+
+    name = "duckdb"
+
+    def __init__(self, lists: Sequence[Blocklist], memory_limit: str | None = None, threads: int | None = None) -> None:
+        import duckdb
+
+        from trueopen.datasets.urlnorm import duckdb_macros
+
+        self.con = duckdb.connect()
+        # Streams: no insertion order to keep, spill to a temp folder past the memory limit.
+        self.con.execute("SET preserve_insertion_order = false")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        for sql in duckdb_macros():
+            self.con.execute(sql)
+        self.kinds = _kinds(lists)
+        lt = _list_rows(lists)  # noqa: F841 - read by name below
+        self.con.execute("CREATE TABLE lists AS SELECT * FROM lt")
+
+    def _sql(self, source: str, columns: dict[str, str | None], id_expr: str, row_expr: str) -> str | None:
+        arms = []
+        for kind in sorted(self.kinds):
+            col = columns.get(kind)
+            if not col:
+                continue
+            q = '"' + col.replace('"', '""') + '"'
+            key = f"trueopen_url(CAST({q} AS VARCHAR))" if kind == "url" else f"lower(trim(CAST({q} AS VARCHAR)))"
+            arms.append(f"SELECT {row_expr} AS r, {id_expr} AS id, l.kind, l.list, l.key_sha256 FROM {source} s "
+                        f"JOIN (SELECT * FROM lists WHERE kind = '{kind}') l ON l.key = {key}")
+        return " UNION ALL ".join(arms) if arms else None
+
+    def match(self, shard: Shard, keys: pa.Table | None, columns: dict[str, str | None]) -> list[Match]:
+        idc = columns.get("id")
+        if keys is None:
+            path = str(shard.path).replace("'", "''")
+            source = f"read_parquet('{path}', file_row_number = true)"
+            id_expr = f'CAST(s."{idc}" AS VARCHAR)' if idc else "NULL"
+            sql = self._sql(source, columns, id_expr, "s.file_row_number")
+        else:
+            kt = keys  # noqa: F841 - read by name below
+            cols = {k: k for k in JOIN_KINDS if k in keys.column_names}
+            id_expr = "CAST(s.id AS VARCHAR)" if "id" in keys.column_names else "NULL"
+            sql = self._sql("kt", cols, id_expr, f"s.{ROW}")
+        if sql is None:
+            return []
+        return [(int(r), i, k, lst, h) for r, i, k, lst, h in self.con.execute(sql).fetchall()]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _normalise_batches(batches):  # runs in Spark's Python workers
+    from trueopen.datasets.urlnorm import normalise_url
+
+    for b in batches:
+        urls = b.column(b.schema.get_field_index("url")).to_pylist()
+        yield b.append_column("key", pa.array([normalise_url(u) for u in urls], pa.string()))
+
+
+class SparkEngine:
+    """Spark: the same joins as DataFrames. URL normalisation is the Python reference
+    (urlnorm.normalise_url) applied to Arrow batches in Spark's Python workers (mapInArrow)."""
+
+    name = "spark"
+
+    def __init__(self, lists: Sequence[Blocklist], master: str = "local[*]") -> None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise InputError("--engine spark needs PySpark: pip install 'trueopen[spark]'") from None
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
+        self.spark = (SparkSession.builder.master(master).appName("trueopen-data")
+                      .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+                      .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.kinds = _kinds(lists)
+        self.lists = self.spark.createDataFrame(_list_rows(lists)).cache()
+
+    def match(self, shard: Shard, keys: pa.Table | None, columns: dict[str, str | None]) -> list[Match]:
+        from pyspark.sql import functions as F
+
+        if keys is None:
+            df = self.spark.read.parquet(str(shard.path))
+            sel = [F.col("_metadata.row_index").alias(ROW)]
+            if columns.get("id"):
+                sel.append(F.col(f"`{columns['id']}`").cast("string").alias("id"))
+            for k in JOIN_KINDS:
+                if columns.get(k):
+                    sel.append(F.col(f"`{columns[k]}`").cast("string").alias(k))
+            df = df.select(*sel)
+        else:
+            df = self.spark.createDataFrame(keys)
+        names = df.columns
+        out: list[Match] = []
+        id_col = F.col("id") if "id" in names else F.lit(None).cast("string")
+        for kind in sorted(self.kinds):
+            if kind not in names:
+                continue
+            if kind == "url":
+                part = df.select(F.col(ROW), id_col.alias("id"), F.col("url"))
+                part = part.mapInArrow(_normalise_batches, f"{ROW} long, id string, url string, key string")
+            else:
+                part = df.select(F.col(ROW), id_col.alias("id"), F.lower(F.trim(F.col(kind))).alias("key"))
+            lst = self.lists.filter(F.col("kind") == kind)
+            joined = part.join(lst, on="key", how="inner").select(ROW, "id", "kind", "list", "key_sha256")
+            out.extend((int(r[0]), r[1], r[2], r[3], r[4]) for r in joined.collect())
+        return out
+
+    def close(self) -> None:
+        self.spark.stop()
+
+
+def make_engine(name: str, lists: Sequence[Blocklist], master: str | None = None) -> Engine:
+    if name == "duckdb":
+        return DuckDBEngine(lists)
+    if name == "spark":
+        return SparkEngine(lists, master or "local[*]")
+    raise InputError(f"--engine {name}: unknown (duckdb, spark)")

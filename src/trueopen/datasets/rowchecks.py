@@ -1,0 +1,133 @@
+"""Checks on each row that need no join: licence (column, Creative Commons mark, domain table),
+opt-out domains and counts of personal data (rules in data/datasets/row_rules.yml)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from trueopen.data import load_yaml
+from trueopen.datasets.lists import host_of, in_domains, key_sha256
+
+META_COLUMNS = ("metadata", "meta", "json", "exif", "rights", "copyright", "attribution", "license_url", "licence_url")
+
+
+@cache
+def rules() -> dict[str, Any]:
+    return load_yaml("datasets/row_rules.yml")
+
+
+@cache
+def _marks() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, str]]:
+    m = rules()["cc_marks"]
+    return (re.compile(m["url"], re.IGNORECASE), re.compile(m["short"], re.IGNORECASE),
+            re.compile(m["zero"], re.IGNORECASE), dict(m["ids"]))
+
+
+def cc_mark(text: str | None) -> str | None:
+    """The SPDX id of the first Creative Commons mark in text, or None."""
+    if not text:
+        return None
+    url, short, zero, ids = _marks()
+    if m := url.search(text):
+        kind, version = m.group(2).lower(), m.group(3)
+        return ids.get(kind) or f"CC-{kind.upper()}-{version}"
+    if m := short.search(text):
+        return f"CC-{re.sub(r'[ -]+', '-', m.group(1).upper())}-{m.group(2)}"
+    if zero.search(text):
+        return ids["zero"]
+    return None
+
+
+@lru_cache(maxsize=65_536)
+def licence_of_value(value: str) -> str | None:
+    """A licence column's value as an SPDX id (or the trueopen id of a named licence)."""
+    from trueopen.licenses.names import identify_name
+
+    if mark := cc_mark(value):
+        return mark
+    hit = identify_name(value)
+    return hit.id if hit else None
+
+
+@dataclass
+class RowStats:
+    """What the row checks found in one shard (merged into the report when the shard completes)."""
+
+    licences: Counter[str] = field(default_factory=Counter)
+    licence_sources: Counter[str] = field(default_factory=Counter)
+    unknown: int = 0
+    opt_out: list[tuple[str, str, str, int]] = field(default_factory=list)  # (row name, list, domain sha256, row index)
+    pii_totals: Counter[str] = field(default_factory=Counter)
+    pii_rows: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+
+    def merge(self, other: RowStats) -> None:
+        self.licences.update(other.licences)
+        self.licence_sources.update(other.licence_sources)
+        self.unknown += other.unknown
+        self.opt_out.extend(other.opt_out)
+        self.pii_totals.update(other.pii_totals)
+        self.pii_rows.extend(other.pii_rows)
+
+
+def _strings(batch: pa.RecordBatch, name: str | None) -> list[str | None] | None:
+    if not name or name not in batch.schema.names:
+        return None
+    col = batch.column(name)
+    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+        col = pc.cast(col, pa.string(), safe=False) if not pa.types.is_binary(col.type) else pc.cast(col, pa.string())
+    return col.to_pylist()
+
+
+def check_rows(batch: pa.RecordBatch, names: list[str], columns: dict[str, str | None], *,
+               licences: bool, domain_licences: dict[str, str] | None, opt_out: frozenset[str] | None,
+               opt_out_name: str, pii: bool) -> RowStats:
+    """Run the row checks on one batch; `names` are the rows' names."""
+    st = RowStats()
+    urls = _strings(batch, columns.get("url"))
+    if licences:
+        lic = _strings(batch, columns.get("license"))
+        metas = [v for v in (_strings(batch, columns.get("text")),
+                             *(_strings(batch, c) for c in batch.schema.names if c.lower() in META_COLUMNS)) if v]
+        for i in range(batch.num_rows):
+            found, source = None, None
+            if lic and lic[i] and (found := licence_of_value(lic[i])):
+                source = "column"
+            if not found:
+                for m in metas:
+                    if found := cc_mark(m[i]):
+                        source = "mark"
+                        break
+            if not found and domain_licences and urls:
+                d = in_domains(host_of(urls[i]), domain_licences)
+                if d:
+                    found, source = domain_licences[d], "domain"
+            if found:
+                st.licences[found] += 1
+                st.licence_sources[source or ""] += 1
+            else:
+                st.unknown += 1
+    if opt_out and urls:
+        idx = batch.column("__row").to_pylist()
+        for i, u in enumerate(urls):
+            d = in_domains(host_of(u), opt_out)
+            if d:
+                st.opt_out.append((names[i], opt_out_name, key_sha256(d), idx[i]))
+    text_col = columns.get("text")
+    if pii and text_col and text_col in batch.schema.names:
+        text = batch.column(text_col)
+        if not pa.types.is_string(text.type):
+            text = pc.cast(text, pa.string())
+        counts = {k: pc.count_substring_regex(text, pattern=p).to_pylist() for k, p in rules()["personal_data"].items()}
+        for i in range(batch.num_rows):
+            row = {k: int(v[i] or 0) for k, v in counts.items() if v[i]}
+            if row:
+                st.pii_rows.append((names[i], row))
+                st.pii_totals.update(row)
+    return st

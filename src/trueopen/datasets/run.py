@@ -1,0 +1,436 @@
+"""`trueopen data audit`: stream a dataset shard by shard, run the checks, build the report and
+(optionally) write the cleaned release."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from trueopen.datasets.inputs import IMAGE, ROW, Dataset, Shard, discover, iter_batches, resolve_columns, shard_columns
+from trueopen.datasets.lists import Blocklist, key_sha256, load_blocklists, load_domain_licenses, load_domains
+from trueopen.datasets.rowchecks import META_COLUMNS, RowStats, check_rows
+from trueopen.errors import InputError
+
+CHECKS = ("blocklists", "opt-out", "licences", "personal-data", "duplicates", "disguised-copies", "card")
+REMOVABLE = ("blocklists", "opt-out", "duplicates", "disguised-copies")
+DEFAULT_PDQ_DISTANCE = 31  # Meta's PDQ documentation: distance <= 31 of 256 bits is a match
+DEFAULT_NEAR_DUP = 0.8
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A row a check flagged: where it is, its name, the check, the list or rule, the key's sha256."""
+
+    shard: str
+    row: int
+    name: str
+    reason: str
+    source: str
+    key_sha256: str
+
+
+@dataclass
+class _State:
+    rows: int = 0
+    shards_read: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    stats: RowStats = field(default_factory=RowStats)
+    sha_rows: dict[str, list[tuple[str, int, str]]] = field(default_factory=lambda: defaultdict(list))
+    pdq_rows: list[tuple[str, int, str, str]] = field(default_factory=list)  # (shard, row, name, pdq)
+    not_run: dict[str, str] = field(default_factory=dict)
+
+
+def _algo(name: str) -> Any | None:
+    """The algorithm modules (neardup, spun, pdq) are optional at import time."""
+    try:
+        return importlib.import_module(f"trueopen.datasets.{name}")
+    except ImportError:
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+
+
+def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: str | Path | None = None,
+          domain_licenses: str | Path | None = None, columns: Mapping[str, str | None] | None = None,
+          checks: Iterable[str] | None = None, engine: str = "duckdb", spark_master: str | None = None,
+          pdq_distance: int = DEFAULT_PDQ_DISTANCE, near_dup_threshold: float = DEFAULT_NEAR_DUP,
+          spun_min_score: float | None = None, write_clean: str | Path | None = None,
+          remove: Iterable[str] = ("blocklists",), strict: bool = False, max_evidence: int = 1000,
+          progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Audit a dataset (Parquet, JSONL, CSV or WebDataset; a file or a folder of shards) against
+    blocklists and rules; returns the report (a JSON-ready dict) and, with `write_clean`, writes
+    the cleaned release there. Raises InputError on unusable input."""
+    ds = discover(path)
+    run = set(CHECKS if checks is None else checks)
+    bad = run - set(CHECKS)
+    if bad:
+        raise InputError(f"unknown check {sorted(bad)[0]} (checks: {', '.join(CHECKS)})")
+    removing = set(remove)
+    if removing - set(REMOVABLE):
+        raise InputError(f"--remove {sorted(removing - set(REMOVABLE))[0]}: not a check that removes rows ({', '.join(REMOVABLE)})")
+    if not 0 <= pdq_distance <= 256:
+        raise InputError("--pdq-distance must be between 0 and 256")
+    lists = load_blocklists(blocklists) if "blocklists" in run else []
+    optout = load_domains(opt_out) if opt_out and "opt-out" in run else None
+    dom_lic = load_domain_licenses(domain_licenses) if domain_licenses else None
+    if write_clean is not None:
+        out = Path(write_clean).expanduser()
+        if out.exists():
+            raise InputError(f"{out}: already exists; --write-clean writes a new folder")
+        if not out.parent.is_dir():
+            raise InputError(f"{out.parent}: no such folder")
+        if out.resolve() == ds.root.resolve() or ds.root.resolve() in out.resolve().parents:
+            raise InputError(f"{out}: the cleaned release must be outside the dataset folder")
+    st = _State()
+    cols = _columns(ds, columns or {}, st, strict)
+    pdq_mod = _algo("pdq")
+    pdq_lists = [(bl.name, k, h) for bl in lists for kind, k, h in bl.entries if kind == "pdq"]
+    pdq_index = None
+    if pdq_lists:
+        if pdq_mod is None:
+            raise InputError("a blocklist has pdq entries but PDQ matching (trueopen.datasets.pdq) is not available")
+        by_hash: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for name, k, h in pdq_lists:
+            by_hash[k].append((name, h))
+        pdq_index = (pdq_mod.PdqIndex((k, k) for k in sorted(by_hash)), by_hash)
+    join_lists = [bl for bl in lists if any(k != "pdq" for k, _, _ in bl.entries)]
+    eng = None
+    if join_lists:
+        from trueopen.datasets.engines import make_engine
+
+        eng = make_engine(engine, join_lists, spark_master)
+    want_text = bool({"duplicates", "disguised-copies"} & run)
+    python_pass = bool({"licences", "personal-data"} & run) or optout is not None or pdq_index is not None or \
+        ("duplicates" in run) or ds.fmt != "parquet"
+    try:
+        for shard in ds.shards:
+            try:
+                _scan_shard(shard, ds, cols, st, eng, python_pass, run, optout, opt_out, dom_lic, pdq_index, pdq_mod,
+                            pdq_distance, progress)
+                st.shards_read.append(shard.name)
+            except InputError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a corrupt shard: reported, skipped (or fatal with strict)
+                if strict:
+                    raise InputError(f"{shard.name}: unreadable shard ({_one_line(exc)}); without --strict it is skipped") from None
+                st.skipped.append((shard.name, _one_line(exc)))
+    finally:
+        if eng is not None:
+            eng.close()
+    good = [s for s in ds.shards if s.name in set(st.shards_read)]
+    dups = _duplicates(good, cols, st, run, near_dup_threshold, pdq_distance, pdq_mod) if "duplicates" in run else None
+    spun = _spun(good, cols, st, spun_min_score) if "disguised-copies" in run and want_text else None
+    report = _report(ds, cols, st, lists, opt_out, optout, run, dups, spun, engine, pdq_distance, near_dup_threshold,
+                     max_evidence)
+    if write_clean is not None:
+        from trueopen.datasets.clean import write_clean as _write
+
+        hits = [h for h in st.hits if _check_of(h.reason) in removing]
+        report["clean"] = _write(ds, Path(write_clean).expanduser(), good, hits, st.skipped, st.rows)
+    return report
+
+
+def _check_of(reason: str) -> str:
+    if reason.startswith("blocklist"):
+        return "blocklists"
+    if reason.startswith("duplicate"):
+        return "duplicates"
+    return {"opt-out": "opt-out", "disguised-copy": "disguised-copies"}.get(reason, reason)
+
+
+def _columns(ds: Dataset, overrides: Mapping[str, str | None], st: _State, strict: bool) -> dict[str, str | None]:
+    for shard in ds.shards:
+        try:
+            names = shard_columns(shard)
+        except Exception:  # noqa: BLE001 - this shard is reported when it is scanned
+            continue
+        return resolve_columns(names, overrides).names
+    raise InputError(f"{ds.root}: no shard could be read")
+
+
+def row_name(shard: Shard, row: int, ident: str | None, has_id: bool) -> str:
+    """The row's name in every output: its id when the dataset has an id column, else SHARD:ROW."""
+    return ident if has_id and ident not in (None, "") else f"{shard.name}:{row}"
+
+
+def _names(batch: pa.RecordBatch, shard: Shard, id_col: str | None) -> list[str]:
+    rows = batch.column(ROW).to_pylist()
+    if id_col and id_col in batch.schema.names:
+        ids = pc.cast(batch.column(id_col), pa.string()).to_pylist()
+        return [row_name(shard, r, i, True) for r, i in zip(rows, ids)]
+    return [f"{shard.name}:{r}" for r in rows]
+
+
+def _scan_shard(shard: Shard, ds: Dataset, cols: dict[str, str | None], st: _State, eng, python_pass: bool,
+                run: set[str], optout, opt_out_path, dom_lic, pdq_index, pdq_mod, pdq_distance: int,
+                progress: Callable[[int], None] | None) -> None:
+    """One shard, all or nothing: its results join the state only when the whole shard was read."""
+    local = RowStats()
+    hits: list[Hit] = []
+    shas: list[tuple[str, str, int, str]] = []
+    pdqs: list[tuple[str, int, str, str]] = []
+    key_parts: list[pa.Table] = []
+    rows = 0
+    id_col = cols.get("id")
+    if python_pass:
+        wanted = [c for c in cols.values() if c]
+        batches = iter_batches(shard, None if shard.fmt == "wds" else _wanted(shard, wanted))
+        for batch in batches:
+            names = _names(batch, shard, id_col)
+            local.merge(check_rows(batch, names, cols, licences="licences" in run, domain_licences=dom_lic,
+                                   opt_out=optout, opt_out_name=Path(opt_out_path).name if opt_out_path else "",
+                                   pii="personal-data" in run))
+            idx = batch.column(ROW).to_pylist()
+            if eng is not None and (shard.fmt != "parquet"):
+                key_parts.append(_keys(batch, cols))
+            sha_col = cols.get("sha256")
+            if "duplicates" in run and sha_col and sha_col in batch.schema.names:
+                for n, r, v in zip(names, idx, pc.cast(batch.column(sha_col), pa.string()).to_pylist()):
+                    if v:
+                        shas.append((v.strip().lower(), shard.name, r, n))
+            pdq_vals = _pdq_values(batch, cols, pdq_mod)
+            if pdq_vals is not None:
+                for n, r, v in zip(names, idx, pdq_vals):
+                    if not v:
+                        continue
+                    pdqs.append((shard.name, r, n, v))
+                    if pdq_index is not None:
+                        index, by_hash = pdq_index
+                        for entry, _src, _dist in index.query(v, pdq_distance):
+                            for list_name, h in by_hash.get(entry, ()):
+                                hits.append(Hit(shard.name, r, n, "blocklist-pdq", list_name, h))
+            rows += batch.num_rows
+            if progress:
+                progress(batch.num_rows)
+    else:
+        rows = pq.ParquetFile(shard.path).metadata.num_rows
+    if eng is not None:
+        keys = pa.concat_tables(key_parts) if key_parts else None
+        if shard.fmt != "parquet" and keys is None:
+            matches = []
+        else:
+            matches = eng.match(shard, keys, cols if keys is None else {k: k for k in keys.column_names})
+        for r, ident, kind, list_name, h in matches:
+            hits.append(Hit(shard.name, r, row_name(shard, r, ident, bool(id_col)), f"blocklist-{kind}", list_name, h))
+    if not python_pass and progress:
+        progress(rows)
+    for name, list_name, dom_sha, r in local.opt_out:
+        hits.append(Hit(shard.name, r, name, "opt-out", list_name, dom_sha))
+    st.rows += rows
+    st.stats.merge(local)
+    st.hits.extend(hits)
+    for v, s, r, n in shas:
+        st.sha_rows[v].append((s, r, n))
+    st.pdq_rows.extend(pdqs)
+
+
+def _wanted(shard: Shard, wanted: list[str]) -> list[str]:
+    if shard.fmt == "parquet":
+        names = pq.ParquetFile(shard.path).schema_arrow.names
+        return [c for c in names if c in wanted or c.lower() in META_COLUMNS]
+    return wanted + [c for c in META_COLUMNS]
+
+
+def _keys(batch: pa.RecordBatch, cols: dict[str, str | None]) -> pa.Table:
+    data: dict[str, pa.Array] = {ROW: batch.column(ROW)}
+    for role in ("id", "url", "sha256", "md5"):
+        c = cols.get(role)
+        if c and c in batch.schema.names:
+            data[role] = pc.cast(batch.column(c), pa.string())
+    return pa.table(data)
+
+
+def _pdq_values(batch: pa.RecordBatch, cols: dict[str, str | None], pdq_mod) -> list[str | None] | None:
+    c = cols.get("pdq")
+    if c and c in batch.schema.names:
+        return [v.strip().lower() if v else None for v in pc.cast(batch.column(c), pa.string()).to_pylist()]
+    if IMAGE in batch.schema.names and pdq_mod is not None:
+        out: list[str | None] = []
+        for data in batch.column(IMAGE).to_pylist():
+            try:
+                out.append(pdq_mod.hash_image(data)[0] if data else None)
+            except Exception:  # noqa: BLE001 - an image PDQ cannot decode is reported as unhashed, not fatal
+                out.append(None)
+        return out
+    return None
+
+
+def _members(cluster: Any) -> list[str]:
+    """Row names of a cluster from the algorithm modules (a dataclass with rows/members/names)."""
+    for attr in ("rows", "members", "names"):
+        v = getattr(cluster, attr, None)
+        if v is not None:
+            return list(v)
+    return list(cluster)
+
+
+def _texts(shards: Sequence[Shard], cols: dict[str, str | None], index: dict[str, tuple[str, int]]) -> Iterator[tuple[str, str]]:
+    text_col, id_col = cols.get("text"), cols.get("id")
+    if not text_col:
+        return
+    for shard in shards:
+        wanted = [c for c in (text_col, id_col) if c]
+        for batch in iter_batches(shard, None if shard.fmt == "wds" else wanted):
+            if text_col not in batch.schema.names:
+                continue
+            names = _names(batch, shard, id_col)
+            for n, r, t in zip(names, batch.column(ROW).to_pylist(), pc.cast(batch.column(text_col), pa.string()).to_pylist()):
+                index.setdefault(n, (shard.name, r))
+                if t:
+                    yield n, t
+
+
+def _duplicates(shards, cols, st: _State, run, threshold: float, pdq_distance: int, pdq_mod) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": None, "images_exact": [], "images_near": None}
+    where: dict[str, tuple[str, int]] = {}
+    neardup = _algo("neardup")
+    if neardup is None:
+        st.not_run["duplicates.text"] = "text near-duplicate detection (trueopen.datasets.neardup) is not available"
+    elif cols.get("text"):
+        clusters = [sorted(_members(c), key=_order) for c in neardup.text_clusters(_texts(shards, cols, where), threshold)]
+        out["text"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
+        for c in out["text"]:
+            for n in c[1:]:
+                s, r = where[n]
+                st.hits.append(Hit(s, r, n, "duplicate-text", f"neardup threshold {threshold}", key_sha256(c[0])))
+    exact = [sorted(v, key=lambda x: (x[0], x[1])) for v in st.sha_rows.values() if len(v) > 1]
+    for group in sorted(exact):
+        out["images_exact"].append([n for _, _, n in group])
+        for s, r, n in group[1:]:
+            st.hits.append(Hit(s, r, n, "duplicate-image", "sha256", key_sha256(group[0][2])))
+    if st.pdq_rows:
+        if pdq_mod is None:
+            st.not_run["duplicates.images"] = "PDQ (trueopen.datasets.pdq) is not available"
+        else:
+            loc = {n: (s, r) for s, r, n, _ in st.pdq_rows}
+            clusters = [sorted(_members(c), key=_order) for c in pdq_mod.image_clusters(((n, v) for _, _, n, v in st.pdq_rows), pdq_distance)]
+            out["images_near"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
+            flagged = {(h.shard, h.row) for h in st.hits if h.reason == "duplicate-image"}
+            for c in out["images_near"]:
+                for n in c[1:]:
+                    s, r = loc[n]
+                    if (s, r) not in flagged:
+                        st.hits.append(Hit(s, r, n, "duplicate-image", f"pdq distance {pdq_distance}", key_sha256(c[0])))
+    return out
+
+
+def _order(name: str) -> tuple:
+    shard, _, row = name.rpartition(":")
+    return (shard, int(row)) if row.isdigit() else (name, -1)
+
+
+def _spun(shards, cols, st: _State, min_score: float | None) -> list[dict[str, Any]] | None:
+    spun = _algo("spun")
+    if spun is None:
+        st.not_run["disguised-copies"] = "disguised-copy detection (trueopen.datasets.spun) is not available"
+        return None
+    if not cols.get("text"):
+        return []
+    where: dict[str, tuple[str, int]] = {}
+    kw = {} if min_score is None else {"min_score": min_score}
+    pairs = []
+    for p in spun.find_pairs(_texts(shards, cols, where), **kw):
+        a, b = sorted((getattr(p, "a", None) or p.rows[0], getattr(p, "b", None) or p.rows[1]), key=_order)
+        ev = list(getattr(p, "evidence", ()) or ())
+        pairs.append({"rows": [a, b], "score": round(float(p.score), 4), "evidence": [str(e) for e in ev[:10]]})
+        s, r = where[b]
+        st.hits.append(Hit(s, r, b, "disguised-copy", "spun" + (f" min_score {min_score}" if min_score is not None else ""), key_sha256(a)))
+    return sorted(pairs, key=lambda p: (_order(p["rows"][0]), _order(p["rows"][1])))
+
+
+def _card_info(ds: Dataset) -> dict[str, Any] | None:
+    if ds.card is None:
+        return None
+    from trueopen.assessors.osaid import rules as osaid_rules
+    from trueopen.inspectors.datainfo import read_datainfo
+    from trueopen.inspectors.inventory import take_inventory
+    from trueopen.inspectors.scopes import find_scopes
+    from trueopen.sources import open_locations
+
+    with open_locations(ds.card.parent) as release:
+        scopes = find_scopes(release)
+        card = scopes.primary
+        cards = scopes.cards()
+        roots = tuple(s.root for s in scopes.items)
+        inv = take_inventory(release, card, cards, roots)
+        info = read_datainfo(release, card, inv, cards, roots)
+    items = []
+    for item in osaid_rules().data_information:
+        hits = info.hits(item.signal)
+        items.append({"item": item.gap, "what": item.what, "described": bool(hits),
+                      "evidence": [{"path": e.path, "line": e.line} for e in hits[:3]]})
+    return {"path": ds.card.name, "data_information": items}
+
+
+def _report(ds: Dataset, cols, st: _State, lists: list[Blocklist], opt_out_path, optout, run, dups, spun, engine,
+            pdq_distance, threshold, cap: int) -> dict[str, Any]:
+    from trueopen import __version__
+
+    by_list: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
+    rows_by_check: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for h in st.hits:
+        rows_by_check[h.reason].add((h.shard, h.row))
+        if h.reason.startswith("blocklist"):
+            by_list[(h.source, h.reason.removeprefix("blocklist-"))].add((h.shard, h.row))
+    bl_hits = sorted({(h.name, h.source, h.reason.removeprefix("blocklist-"), h.key_sha256) for h in st.hits
+                      if h.reason.startswith("blocklist")}, key=lambda x: (_order(x[0]), x[1:]))
+    bl_rows = {(h.shard, h.row) for h in st.hits if h.reason.startswith("blocklist")}
+    s = st.stats
+    total = st.rows
+    known = sum(s.licences.values())
+    report: dict[str, Any] = {
+        "schema_version": 1,
+        "tool": {"name": "trueopen", "version": __version__},
+        "dataset": {"path": str(ds.root if len(ds.shards) > 1 or ds.shards[0].path.parent != ds.root else ds.shards[0].path),
+                    "format": ds.fmt, "shards": len(ds.shards), "shards_read": len(st.shards_read),
+                    "columns": {k: v for k, v in sorted(cols.items())}},
+        "engine": engine,
+        "rows_scanned": total,
+        "shards_skipped": [{"shard": n, "error": e} for n, e in sorted(st.skipped)],
+        "checks_run": [c for c in CHECKS if c in run],
+        "not_run": [{"check": k, "reason": v} for k, v in sorted(st.not_run.items())],
+        "blocklists": {
+            "rows_matched": len(bl_rows),
+            "lists": [{"list": bl.name, "entries": len(bl.entries), "kinds": bl.kinds(),
+                       "rows_matched": sum(len(v) for (n, _), v in by_list.items() if n == bl.name),
+                       "by_kind": {k: len(v) for (n, k), v in sorted(by_list.items()) if n == bl.name}} for bl in lists],
+            "matches": [{"row": n, "list": lst, "kind": k, "key_sha256": h} for n, lst, k, h in bl_hits[:cap]],
+            "matches_truncated": max(0, len(bl_hits) - cap),
+        },
+        "opt_out": None if optout is None else {
+            "list": Path(opt_out_path).name, "domains": len(optout), "rows_matched": len(s.opt_out),
+            "rows": sorted((r for r, _, _, _ in s.opt_out), key=_order)[:cap]},
+        "duplicates": dups and {
+            "text_threshold": threshold, "pdq_distance": pdq_distance,
+            "text_clusters": None if dups["text"] is None else len(dups["text"]),
+            "text_rows_duplicated": None if dups["text"] is None else sum(len(c) - 1 for c in dups["text"]),
+            "image_exact_clusters": len(dups["images_exact"]),
+            "image_near_clusters": None if dups["images_near"] is None else len(dups["images_near"]),
+            "clusters": ([{"kind": "text", "rows": c} for c in (dups["text"] or [])] +
+                         [{"kind": "image-sha256", "rows": c} for c in dups["images_exact"]] +
+                         [{"kind": "image-pdq", "rows": c} for c in (dups["images_near"] or [])])[:cap]},
+        "disguised_copies": None if spun is None else {"pairs": len(spun), "items": spun[:cap]},
+        "licences": None if "licences" not in run else {
+            "rows_with_licence": known, "rows_without_licence": s.unknown,
+            "unknown_share": round(s.unknown / total, 4) if total else 0.0,
+            "by_licence": [{"license": k, "rows": v, "share": round(v / total, 4) if total else 0.0}
+                           for k, v in sorted(s.licences.items(), key=lambda kv: (-kv[1], kv[0]))],
+            "by_source": dict(sorted(s.licence_sources.items()))},
+        "personal_data": None if "personal-data" not in run else {
+            "text_column": cols.get("text"), "totals": dict(sorted(s.pii_totals.items())), "rows_with_any": len(s.pii_rows),
+            "rows": [{"row": n, **c} for n, c in sorted(s.pii_rows, key=lambda x: _order(x[0]))[:cap]]},
+        "card": _card_info(ds) if "card" in run else None,
+    }
+    return report
