@@ -66,6 +66,7 @@ class RowStats:
     opt_out: list[tuple[str, str, str, int]] = field(default_factory=list)  # (row name, list, domain sha256, row index)
     pii_totals: Counter[str] = field(default_factory=Counter)
     pii_rows: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+    pdq_unhashed: Counter[str] = field(default_factory=Counter)  # why rows got no PDQ hash
 
     def merge(self, other: RowStats) -> None:
         self.licences.update(other.licences)
@@ -74,6 +75,7 @@ class RowStats:
         self.opt_out.extend(other.opt_out)
         self.pii_totals.update(other.pii_totals)
         self.pii_rows.extend(other.pii_rows)
+        self.pdq_unhashed.update(other.pdq_unhashed)
 
 
 def _strings(batch: pa.RecordBatch, name: str | None) -> list[str | None] | None:

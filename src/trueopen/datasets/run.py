@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ CHECKS = ("blocklists", "opt-out", "licences", "personal-data", "duplicates", "d
 REMOVABLE = ("blocklists", "opt-out", "duplicates", "disguised-copies")
 DEFAULT_PDQ_DISTANCE = 31  # Meta's PDQ documentation: distance <= 31 of 256 bits is a match
 DEFAULT_NEAR_DUP = 0.8
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
         by_hash: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for name, k, h in pdq_lists:
             by_hash[k].append((name, h))
-        pdq_index = (pdq_mod.PdqIndex((k, k) for k in sorted(by_hash)), by_hash)
+        entries = sorted(by_hash)
+        pdq_index = (pdq_mod.PdqIndex((k, k) for k in entries), [by_hash[k] for k in entries])
     join_lists = [bl for bl in lists if any(k != "pdq" for k, _, _ in bl.entries)]
     eng = None
     if join_lists:
@@ -200,17 +202,16 @@ def _scan_shard(shard: Shard, ds: Dataset, cols: dict[str, str | None], st: _Sta
                 for n, r, v in zip(names, idx, pc.cast(batch.column(sha_col), pa.string()).to_pylist()):
                     if v:
                         shas.append((v.strip().lower(), shard.name, r, n))
-            pdq_vals = _pdq_values(batch, cols, pdq_mod)
+            pdq_vals = _pdq_values(batch, cols, pdq_mod, local)
             if pdq_vals is not None:
-                for n, r, v in zip(names, idx, pdq_vals):
-                    if not v:
-                        continue
-                    pdqs.append((shard.name, r, n, v))
-                    if pdq_index is not None:
-                        index, by_hash = pdq_index
-                        for entry, _src, _dist in index.query(v, pdq_distance):
-                            for list_name, h in by_hash.get(entry, ()):
-                                hits.append(Hit(shard.name, r, n, "blocklist-pdq", list_name, h))
+                present = [(n, r, v) for n, r, v in zip(names, idx, pdq_vals) if v]
+                pdqs.extend((shard.name, r, n, v) for n, r, v in present)
+                if pdq_index is not None and present:
+                    index, lists_of = pdq_index
+                    for qi, ei, _dist in pdq_mod.match(index, [v for _, _, v in present], pdq_distance):
+                        n, r, _v = present[qi]
+                        for list_name, h in lists_of[ei]:
+                            hits.append(Hit(shard.name, r, n, "blocklist-pdq", list_name, h))
             rows += batch.num_rows
             if progress:
                 progress(batch.num_rows)
@@ -252,28 +253,39 @@ def _keys(batch: pa.RecordBatch, cols: dict[str, str | None]) -> pa.Table:
     return pa.table(data)
 
 
-def _pdq_values(batch: pa.RecordBatch, cols: dict[str, str | None], pdq_mod) -> list[str | None] | None:
+def _pdq_values(batch: pa.RecordBatch, cols: dict[str, str | None], pdq_mod, stats: RowStats) -> list[str | None] | None:
+    """PDQ hashes of the batch's rows: the pdq column when the data has one, else computed from
+    WebDataset image bytes. A value that is not 64 hex digits, an image that does not decode and a
+    hash below PDQ's quality floor count as unhashed (in the report), never as a match."""
     c = cols.get("pdq")
     if c and c in batch.schema.names:
-        return [v.strip().lower() if v else None for v in pc.cast(batch.column(c), pa.string()).to_pylist()]
-    if IMAGE in batch.schema.names and pdq_mod is not None:
         out: list[str | None] = []
+        for v in pc.cast(batch.column(c), pa.string()).to_pylist():
+            v = v.strip().lower() if v else None
+            if v and not _HEX64.match(v):
+                stats.pdq_unhashed["not-a-pdq-hash"] += 1
+                v = None
+            out.append(v)
+        return out
+    if IMAGE in batch.schema.names and pdq_mod is not None:
+        out = []
         for data in batch.column(IMAGE).to_pylist():
-            try:
-                out.append(pdq_mod.hash_image(data)[0] if data else None)
-            except Exception:  # noqa: BLE001 - an image PDQ cannot decode is reported as unhashed, not fatal
+            if not data:
                 out.append(None)
+                continue
+            try:
+                h, quality = pdq_mod.hash_image(data)
+            except ValueError:
+                stats.pdq_unhashed["image-not-decoded"] += 1
+                out.append(None)
+                continue
+            if quality < pdq_mod.MIN_QUALITY:
+                stats.pdq_unhashed["low-quality"] += 1
+                out.append(None)
+            else:
+                out.append(h)
         return out
     return None
-
-
-def _members(cluster: Any) -> list[str]:
-    """Row names of a cluster from the algorithm modules (a dataclass with rows/members/names)."""
-    for attr in ("rows", "members", "names"):
-        v = getattr(cluster, attr, None)
-        if v is not None:
-            return list(v)
-    return list(cluster)
 
 
 def _texts(shards: Sequence[Shard], cols: dict[str, str | None], index: dict[str, tuple[str, int]]) -> Iterator[tuple[str, str]]:
@@ -293,13 +305,15 @@ def _texts(shards: Sequence[Shard], cols: dict[str, str | None], index: dict[str
 
 
 def _duplicates(shards, cols, st: _State, run, threshold: float, pdq_distance: int, pdq_mod) -> dict[str, Any]:
-    out: dict[str, Any] = {"text": None, "images_exact": [], "images_near": None}
+    out: dict[str, Any] = {"text": None, "text_exact": 0, "images_exact": [], "images_near": None}
     where: dict[str, tuple[str, int]] = {}
     neardup = _algo("neardup")
     if neardup is None:
         st.not_run["duplicates.text"] = "text near-duplicate detection (trueopen.datasets.neardup) is not available"
     elif cols.get("text"):
-        clusters = [sorted(_members(c), key=_order) for c in neardup.text_clusters(_texts(shards, cols, where), threshold)]
+        found = neardup.text_clusters(_texts(shards, cols, where), threshold)
+        out["text_exact"] = sum(1 for c in found if c.exact)
+        clusters = [sorted(c.rows, key=_order) for c in found]
         out["text"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
         for c in out["text"]:
             for n in c[1:]:
@@ -315,7 +329,7 @@ def _duplicates(shards, cols, st: _State, run, threshold: float, pdq_distance: i
             st.not_run["duplicates.images"] = "PDQ (trueopen.datasets.pdq) is not available"
         else:
             loc = {n: (s, r) for s, r, n, _ in st.pdq_rows}
-            clusters = [sorted(_members(c), key=_order) for c in pdq_mod.image_clusters(((n, v) for _, _, n, v in st.pdq_rows), pdq_distance)]
+            clusters = [sorted(c.rows, key=_order) for c in pdq_mod.image_clusters(((n, v) for _, _, n, v in st.pdq_rows), pdq_distance)]
             out["images_near"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
             flagged = {(h.shard, h.row) for h in st.hits if h.reason == "duplicate-image"}
             for c in out["images_near"]:
@@ -415,9 +429,11 @@ def _report(ds: Dataset, cols, st: _State, lists: list[Blocklist], opt_out_path,
         "duplicates": dups and {
             "text_threshold": threshold, "pdq_distance": pdq_distance,
             "text_clusters": None if dups["text"] is None else len(dups["text"]),
+            "text_exact_clusters": None if dups["text"] is None else dups["text_exact"],
             "text_rows_duplicated": None if dups["text"] is None else sum(len(c) - 1 for c in dups["text"]),
             "image_exact_clusters": len(dups["images_exact"]),
             "image_near_clusters": None if dups["images_near"] is None else len(dups["images_near"]),
+            "images_unhashed": dict(sorted(st.stats.pdq_unhashed.items())),
             "clusters": ([{"kind": "text", "rows": c} for c in (dups["text"] or [])] +
                          [{"kind": "image-sha256", "rows": c} for c in dups["images_exact"]] +
                          [{"kind": "image-pdq", "rows": c} for c in (dups["images_near"] or [])])[:cap]},

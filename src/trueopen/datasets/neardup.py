@@ -1,0 +1,261 @@
+"""Exact and near duplicates of text: word 3-gram shingles, MinHash signatures (the `rensa`
+library, Rust) and locality-sensitive hashing by bands, then each candidate pair verified on
+its signatures.
+
+Shingling is vectorised over a whole batch of documents (numpy polynomial hashes of the words,
+then of three consecutive words) instead of building one Python string per shingle: on this
+machine that is 146 µs per 200-word document for Python strings against about 10 µs here, and
+the issue's floor is 10^4 documents/s/core (benchmarks/data.py measures it). Normalisation: ASCII
+letters are lower-cased and words are runs of ASCII letters and digits or of non-ASCII bytes, so
+punctuation, spacing and case do not make two texts differ."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+SHINGLE = 3  # words per shingle: short enough for captions of a dozen words
+NUM_PERM = 128
+BANDS, ROWS = 16, 8  # LSH bands x rows = NUM_PERM; a pair at Jaccard 0.8 becomes a candidate with p > 0.99
+SEED = 20_240_521
+BATCH = 8_192  # documents shingled together at most
+MAX_BATCH_BYTES = 1 << 20  # and at most this much text (the power tables are this long)
+MAX_DOC_BYTES = 256 << 10  # a longer text is shingled on its first 256 KiB
+LARGE_BUCKET = 64  # a band bucket bigger than this is linked by a chain, not by every pair
+
+_M = np.uint64(0xFFFFFFFFFFFFFFFF)
+_P = np.uint64(1_099_511_628_211)  # FNV-64 prime: odd, so invertible modulo 2^64
+_PINV = np.uint64(pow(1_099_511_628_211, -1, 1 << 64))
+_WORD = np.zeros(256, dtype=bool)
+_WORD[[*range(48, 58), *range(65, 91), *range(97, 123), *range(128, 256)]] = True
+_LOWER = np.arange(1, 257, dtype=np.uint64)  # +1: a NUL byte still counts
+_LOWER[65:91] += 32
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Rows whose texts are (near) duplicates of one another; `exact` when all are identical
+    after normalisation."""
+
+    rows: tuple[str, ...]
+    exact: bool
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads the bits of polynomial hashes before MinHash."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+@cache
+def _powers() -> tuple[np.ndarray, np.ndarray]:
+    """P^-i and P^i for every byte position of a batch (10 MiB each, made once)."""
+    with np.errstate(over="ignore"):
+        pinv = np.cumprod(np.full(MAX_BATCH_BYTES, _PINV, dtype=np.uint64))
+        pw = np.cumprod(np.full(MAX_BATCH_BYTES, _P, dtype=np.uint64))
+    one = np.ones(1, dtype=np.uint64)
+    return np.concatenate((one, pinv[:-1])), np.concatenate((one, pw[:-1]))
+
+
+def shingle_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(flat shingle hashes, row offsets, a 64-bit key of each normalised text) for a batch whose
+    texts fit in MAX_BATCH_BYTES (each is cut at MAX_DOC_BYTES)."""
+    encoded = [t.encode("utf-8", "replace")[:MAX_DOC_BYTES] for t in texts]
+    blob = b"\n".join(encoded)  # the separator is not a word byte, so no word spans two texts
+    if len(blob) > MAX_BATCH_BYTES:
+        raise ValueError("batch larger than MAX_BATCH_BYTES")
+    b = np.frombuffer(blob, dtype=np.uint8)
+    n = len(b)
+    word = _WORD[b]
+    starts = np.flatnonzero(word[1:] & ~word[:-1]) + 1
+    ends = np.flatnonzero(word[:-1] & ~word[1:]) + 1
+    if n and word[0]:
+        starts = np.concatenate(([0], starts))
+    if n and word[-1]:
+        ends = np.concatenate((ends, [n]))
+    pinv, pw = _powers()
+    with np.errstate(over="ignore"):
+        vals = _LOWER[b]
+        vals *= pinv[:n]
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(vals, dtype=np.uint64, out=prefix[1:])
+        # (S[e] - S[s]) * P^s = sum b_i * P^(s-i): a polynomial in the word's own bytes
+        words = _mix((prefix[ends] - prefix[starts]) * pw[starts])
+    doc_start = np.concatenate(([0], np.cumsum([len(e) + 1 for e in encoded[:-1]]))).astype(np.int64)
+    wdoc = np.searchsorted(doc_start, starts, side="right") - 1
+    counts = np.bincount(wdoc, minlength=len(texts))
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    with np.errstate(over="ignore"):
+        if len(words) >= SHINGLE:
+            sh = _mix(words[:-2] * np.uint64(0x9E3779B97F4A7C15) + words[1:-1] * np.uint64(0xC2B2AE3D27D4EB4F) + words[2:])
+            same = wdoc[:-2] == wdoc[2:]
+            sh, sdoc = sh[same], wdoc[:-2][same]
+        else:
+            sh, sdoc = np.empty(0, np.uint64), np.empty(0, np.int64)
+        # A text of one or two words is one shingle of its words.
+        short = np.flatnonzero((counts > 0) & (counts < SHINGLE))
+        if len(short):
+            extra = [_mix(np.array([words[first[d]: first[d] + counts[d]].sum(dtype=np.uint64) * np.uint64(3)
+                                    + np.uint64(counts[d])], dtype=np.uint64))[0] for d in short.tolist()]
+            sh = np.concatenate((sh, np.array(extra, dtype=np.uint64)))
+            sdoc = np.concatenate((sdoc, short))
+            order = np.argsort(sdoc, kind="stable")
+            sh, sdoc = sh[order], sdoc[order]
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(sdoc, minlength=len(texts))))).astype(np.uint64)
+        # Exact key: the word sequence, position-mixed and summed per document.
+        pos = np.arange(len(words), dtype=np.uint64) - np.repeat(first, counts).astype(np.uint64)
+        exact = np.zeros(len(texts), dtype=np.uint64)
+        np.add.at(exact, wdoc, _mix(words ^ _mix(pos + np.uint64(1))))
+        exact = _mix(exact + counts.astype(np.uint64))
+    return sh, offsets, exact
+
+
+class _Signatures:
+    """MinHash signatures of every document, spilled to a temporary file (bounded memory)."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="trueopen-minhash-", suffix=".u32")
+        self.fh = os.fdopen(fd, "wb")
+        self.n = 0
+
+    def add(self, rows: np.ndarray) -> None:
+        self.fh.write(np.ascontiguousarray(rows, dtype=np.uint32).tobytes())
+        self.n += len(rows)
+
+    def matrix(self) -> np.ndarray:
+        self.fh.close()
+        if not self.n:
+            return np.empty((0, NUM_PERM), dtype=np.uint32)
+        return np.memmap(self.path, dtype=np.uint32, mode="r", shape=(self.n, NUM_PERM))
+
+    def close(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def _batches(docs: Iterable[tuple[str, str]]) -> Iterator[tuple[list[str], list[str]]]:
+    names: list[str] = []
+    texts: list[str] = []
+    size = 0
+    for name, text in docs:
+        cost = min(len(text.encode("utf-8", "replace")), MAX_DOC_BYTES) + 1
+        if names and (len(names) >= BATCH or size + cost > MAX_BATCH_BYTES):
+            yield names, texts
+            names, texts, size = [], [], 0
+        names.append(name)
+        texts.append(text)
+        size += cost
+    if names:
+        yield names, texts
+
+
+def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> list[Cluster]:
+    """Clusters of texts whose estimated Jaccard similarity of word 3-gram sets is at least
+    `threshold` (linked pairs, single linkage), in first-seen order; documents are streamed once."""
+    import rensa
+
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError("threshold must be in (0, 1]")
+    names: list[str] = []
+    first_of: dict[int, int] = {}  # exact key -> first document with it
+    exact_of: list[int] = []  # document -> first document with the same normalised text
+    rep_docs: list[int] = []  # documents that carry a signature (one per distinct text)
+    sigs = _Signatures()
+    try:
+        for batch_names, texts in _batches(docs):
+            flat, offsets, exact = shingle_hashes(texts)
+            base = len(names)
+            names.extend(batch_names)
+            fresh = []
+            for i, k in enumerate(exact.tolist()):
+                d = base + i
+                if offsets[i + 1] == offsets[i]:
+                    exact_of.append(d)  # no words: never a duplicate
+                    continue
+                j = first_of.setdefault(k, d)
+                exact_of.append(j)
+                if j == d:
+                    fresh.append(i)
+            if fresh:
+                keep = np.array(fresh)
+                lo, hi = offsets[keep], offsets[keep + 1]
+                sel = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in zip(lo.tolist(), hi.tolist())])
+                sub_off = np.concatenate(([0], np.cumsum(hi - lo))).astype(np.uint64)
+                m = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat[sel], sub_off, NUM_PERM, SEED)
+                sigs.add(np.array(m.to_rows(), dtype=np.uint32))
+                rep_docs.extend(base + i for i in fresh)
+        sig = sigs.matrix()
+        parent = list(range(len(names)))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(a: int, b: int) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+
+        for d, j in enumerate(exact_of):
+            if j != d:
+                union(d, j)
+        for a, b in _candidate_pairs(sig):
+            if np.count_nonzero(sig[a] == sig[b]) >= threshold * NUM_PERM:
+                union(rep_docs[a], rep_docs[b])
+    finally:
+        sigs.close()
+    groups: dict[int, list[int]] = {}
+    for d in range(len(names)):
+        groups.setdefault(find(d), []).append(d)
+    return [Cluster(tuple(names[d] for d in g), exact=len({exact_of[d] for d in g}) == 1)
+            for g in groups.values() if len(g) > 1]
+
+
+def _candidate_pairs(sig: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Pairs of signature rows that agree on all rows of at least one band (each pair once per band)."""
+    n = len(sig)
+    if n < 2:
+        return
+    seen: set[tuple[int, int]] = set()
+    for band in range(BANDS):
+        cols = np.ascontiguousarray(sig[:, band * ROWS:(band + 1) * ROWS]).view(np.uint64)
+        key = np.full(n, np.uint64(band))
+        for c in range(cols.shape[1]):
+            key = _mix(key ^ cols[:, c])
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        same = np.flatnonzero(k[1:] == k[:-1])
+        if not len(same):
+            continue
+        # runs of equal keys: only the (few) buckets with two or more documents reach Python
+        run_start = same[np.concatenate(([True], np.diff(same) != 1))]
+        run_end = same[np.concatenate((np.diff(same) != 1, [True]))] + 2
+        for lo, hi in zip(run_start.tolist(), run_end.tolist()):
+            g = sorted(order[lo:hi].tolist())
+            if len(g) > LARGE_BUCKET:
+                links = zip(g, g[1:])  # a chain: clusters still join when neighbours are similar
+            else:
+                links = ((x, y) for i, x in enumerate(g) for y in g[i + 1:])
+            for pair in links:
+                if pair not in seen:
+                    seen.add(pair)
+                    yield pair
+
+
+def text_key(text: str) -> str:
+    """A stable name of a normalised text (sha256 of the 64-bit key), for evidence."""
+    return hashlib.sha256(int(shingle_hashes([text])[2][0]).to_bytes(8, "big")).hexdigest()
