@@ -5,9 +5,10 @@ its signatures.
 Shingling is vectorised over a whole batch of documents (numpy polynomial hashes of the words,
 then of three consecutive words) instead of building one Python string per shingle: on this
 machine that is 146 µs per 200-word document for Python strings against about 10 µs here, and
-the issue's floor is 10^4 documents/s/core (benchmarks/data.py measures it). Normalisation: ASCII
-letters are lower-cased and words are runs of ASCII letters and digits or of non-ASCII bytes, so
-punctuation, spacing and case do not make two texts differ."""
+the issue's floor is 10^4 documents/s/core (benchmarks/data.py measures it). Normalisation: the
+text is case-folded (str.casefold) and words are runs of ASCII letters and digits or of non-ASCII
+bytes, so ASCII punctuation, spacing and case do not make two texts differ (non-ASCII punctuation
+such as « » or 。 stays part of its word)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,7 @@ _P = np.uint64(1_099_511_628_211)  # FNV-64 prime: odd, so invertible modulo 2^6
 _PINV = np.uint64(pow(1_099_511_628_211, -1, 1 << 64))
 _WORD = np.zeros(256, dtype=bool)
 _WORD[[*range(48, 58), *range(65, 91), *range(97, 123), *range(128, 256)]] = True
-_LOWER = np.arange(1, 257, dtype=np.uint64)  # +1: a NUL byte still counts
-_LOWER[65:91] += 32
+_BYTE = np.arange(1, 257, dtype=np.uint64)  # +1: a NUL byte still counts in a word's hash
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,18 @@ def _powers() -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate((one, pinv[:-1])), np.concatenate((one, pw[:-1]))
 
 
+def _encode(text: str) -> bytes:
+    return text.casefold().encode("utf-8", "replace")[:MAX_DOC_BYTES]
+
+
 def shingle_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(flat shingle hashes, row offsets, a 64-bit key of each normalised text) for a batch whose
     texts fit in MAX_BATCH_BYTES (each is cut at MAX_DOC_BYTES)."""
-    encoded = [t.encode("utf-8", "replace")[:MAX_DOC_BYTES] for t in texts]
+    return _shingle_encoded([_encode(t) for t in texts])
+
+
+def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    texts = encoded
     blob = b"\n".join(encoded)  # the separator is not a word byte, so no word spans two texts
     if len(blob) > MAX_BATCH_BYTES:
         raise ValueError("batch larger than MAX_BATCH_BYTES")
@@ -83,7 +91,7 @@ def shingle_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
         ends = np.concatenate((ends, [n]))
     pinv, pw = _powers()
     with np.errstate(over="ignore"):
-        vals = _LOWER[b]
+        vals = _BYTE[b]
         vals *= pinv[:n]
         prefix = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum(vals, dtype=np.uint64, out=prefix[1:])
@@ -145,18 +153,20 @@ class _Signatures:
             pass
 
 
-def _batches(docs: Iterable[tuple[str, str]]) -> Iterator[tuple[list[str], list[str]]]:
+def _batches(docs: Iterable[tuple[str, str]]) -> Iterator[tuple[list[str], list[bytes]]]:
+    """Names and normalised, encoded texts, cut into batches of at most BATCH texts and
+    MAX_BATCH_BYTES bytes."""
     names: list[str] = []
-    texts: list[str] = []
+    texts: list[bytes] = []
     size = 0
     for name, text in docs:
-        cost = min(len(text.encode("utf-8", "replace")), MAX_DOC_BYTES) + 1
-        if names and (len(names) >= BATCH or size + cost > MAX_BATCH_BYTES):
+        data = _encode(text)
+        if names and (len(names) >= BATCH or size + len(data) + 1 > MAX_BATCH_BYTES):
             yield names, texts
             names, texts, size = [], [], 0
         names.append(name)
-        texts.append(text)
-        size += cost
+        texts.append(data)
+        size += len(data) + 1
     if names:
         yield names, texts
 
@@ -175,7 +185,7 @@ def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> li
     sigs = _Signatures()
     try:
         for batch_names, texts in _batches(docs):
-            flat, offsets, exact = shingle_hashes(texts)
+            flat, offsets, exact = _shingle_encoded(texts)
             base = len(names)
             names.extend(batch_names)
             fresh = []
