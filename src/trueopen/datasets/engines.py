@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from trueopen.datasets.inputs import ROW, Shard
 from trueopen.datasets.lists import Blocklist
+from trueopen.datasets.urlnorm import duckdb_key_query
 from trueopen.errors import InputError
 
 JOIN_KINDS = ("url", "sha256", "md5")
@@ -70,9 +71,12 @@ class DuckDBEngine:
             if not col:
                 continue
             q = '"' + col.replace('"', '""') + '"'
-            key = f"trueopen_url(CAST({q} AS VARCHAR))" if kind == "url" else f"lower(trim(CAST({q} AS VARCHAR)))"
-            arms.append(f"SELECT {row_expr} AS r, {id_expr} AS id, l.kind, l.list, l.key_sha256 FROM {source} s "
-                        f"JOIN (SELECT * FROM lists WHERE kind = '{kind}') l ON l.key = {key}")
+            if kind == "url":
+                keyed = duckdb_key_query(source, q, [(row_expr, "r"), (id_expr, "id")])
+            else:
+                keyed = f"SELECT {row_expr} AS r, {id_expr} AS id, lower(trim(CAST({q} AS VARCHAR))) AS key FROM {source}"
+            arms.append(f"SELECT s.r, CAST(s.id AS VARCHAR) AS id, l.kind, l.list, l.key_sha256 FROM ({keyed}) s "
+                        f"JOIN (SELECT * FROM lists WHERE kind = '{kind}') l ON l.key = s.key")
         return " UNION ALL ".join(arms) if arms else None
 
     def match(self, shard: Shard, keys: pa.Table | None, columns: dict[str, str | None]) -> list[Match]:
@@ -80,13 +84,13 @@ class DuckDBEngine:
         if keys is None:
             path = str(shard.path).replace("'", "''")
             source = f"read_parquet('{path}', file_row_number = true)"
-            id_expr = f'CAST(s."{idc}" AS VARCHAR)' if idc else "NULL"
-            sql = self._sql(source, columns, id_expr, "s.file_row_number")
+            id_expr = '"' + idc.replace('"', '""') + '"' if idc else "NULL"  # cast after the join: only matches pay
+            sql = self._sql(source, columns, id_expr, "file_row_number")
         else:
             kt = keys  # noqa: F841 - read by name below
             cols = {k: k for k in JOIN_KINDS if k in keys.column_names}
-            id_expr = "CAST(s.id AS VARCHAR)" if "id" in keys.column_names else "NULL"
-            sql = self._sql("kt", cols, id_expr, f"s.{ROW}")
+            id_expr = "id" if "id" in keys.column_names else "NULL"
+            sql = self._sql("kt", cols, id_expr, ROW)
         if sql is None:
             return []
         return [(int(r), i, k, lst, h) for r, i, k, lst, h in self.con.execute(sql).fetchall()]
