@@ -118,11 +118,17 @@ def discover(path: str | Path) -> Dataset:
     fmts = sorted({s.fmt for s in shards})
     if len(fmts) > 1:
         raise InputError(f"{p}: shards of several formats ({', '.join(fmts)}); audit one format at a time")
-    return Dataset(root=p, fmt=fmts[0], shards=tuple(shards), card=_card(p))
+    return Dataset(root=p, fmt=fmts[0], shards=tuple(shards), card=_card(p, parent=True))
 
 
-def _card(folder: Path) -> Path | None:
-    return next((folder / n for n in CARD_NAMES if (folder / n).is_file()), None)
+def _card(folder: Path, parent: bool = False) -> Path | None:
+    """The data card in the folder, or (parent=True) in the folder above it: a Hub dataset keeps
+    README.md at its top and the shards under data/ or shards/."""
+    for f in (folder, folder.parent) if parent else (folder,):
+        hit = next((f / n for n in CARD_NAMES if (f / n).is_file()), None)
+        if hit:
+            return hit
+    return None
 
 
 def resolve_columns(available: list[str], overrides: Mapping[str, str | None]) -> Columns:

@@ -328,15 +328,16 @@ def _duplicates(shards, cols, st: _State, run, threshold: float, pdq_distance: i
         if pdq_mod is None:
             st.not_run["duplicates.images"] = "PDQ (trueopen.datasets.pdq) is not available"
         else:
-            loc = {n: (s, r) for s, r, n, _ in st.pdq_rows}
-            clusters = [sorted(c.rows, key=_order) for c in pdq_mod.image_clusters(((n, v) for _, _, n, v in st.pdq_rows), pdq_distance)]
-            out["images_near"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
+            # Exact copies are already one sha256 cluster: only their first row takes part in PDQ clustering.
             flagged = {(h.shard, h.row) for h in st.hits if h.reason == "duplicate-image"}
+            rows = [(s, r, n, v) for s, r, n, v in st.pdq_rows if (s, r) not in flagged]
+            loc = {n: (s, r) for s, r, n, _ in rows}
+            clusters = [sorted(c.rows, key=_order) for c in pdq_mod.image_clusters(((n, v) for _, _, n, v in rows), pdq_distance)]
+            out["images_near"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
             for c in out["images_near"]:
                 for n in c[1:]:
                     s, r = loc[n]
-                    if (s, r) not in flagged:
-                        st.hits.append(Hit(s, r, n, "duplicate-image", f"pdq distance {pdq_distance}", key_sha256(c[0])))
+                    st.hits.append(Hit(s, r, n, "duplicate-image", f"pdq distance {pdq_distance}", key_sha256(c[0])))
     return out
 
 

@@ -8,6 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
@@ -32,17 +36,20 @@ def render(report: dict[str, Any], console: Console) -> None:
         t.add_row("blocklists", "any list", f"{bl['rows_matched']:,}")
     if report.get("opt_out"):
         o = report["opt_out"]
-        t.add_row("opt-out", f"{o['list']} ({o['domains']:,} domains)", f"{o['rows_matched']:,}")
+        t.add_row("opt-out", f"{o['list']} ({_n(o['domains'], 'domain')})", f"{o['rows_matched']:,}")
     d = report.get("duplicates")
     if d:
         if d["text_clusters"] is not None:
             t.add_row("duplicates (text)", f"MinHash LSH, threshold {d['text_threshold']}",
-                      f"{d['text_rows_duplicated']:,} in {d['text_clusters']:,} clusters")
-        t.add_row("duplicates (image sha256)", "exact", f"{d['image_exact_clusters']:,} clusters")
+                      f"{d['text_rows_duplicated']:,} in {_n(d['text_clusters'], 'cluster')}")
+        t.add_row("duplicates (image sha256)", "exact", _n(d['image_exact_clusters'], 'cluster'))
         if d["image_near_clusters"] is not None:
-            t.add_row("duplicates (image PDQ)", f"distance <= {d['pdq_distance']}", f"{d['image_near_clusters']:,} clusters")
+            t.add_row("duplicates (image PDQ)", f"distance <= {d['pdq_distance']}", _n(d['image_near_clusters'], 'cluster'))
+        if d.get("images_unhashed"):
+            why = ", ".join(f"{k} {v:,}" for k, v in d["images_unhashed"].items())
+            t.add_row("images not hashed", why, f"{sum(d['images_unhashed'].values()):,}")
     if report.get("disguised_copies") is not None:
-        t.add_row("disguised copies", "sentence skeleton", f"{report['disguised_copies']['pairs']:,} pairs")
+        t.add_row("disguised copies", "sentence skeleton", _n(report['disguised_copies']['pairs'], 'pair'))
     pd = report.get("personal_data")
     if pd:
         totals = ", ".join(f"{k} {v:,}" for k, v in pd["totals"].items()) or "none"
