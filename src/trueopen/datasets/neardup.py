@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from array import array
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class Cluster:
 
     rows: tuple[str, ...]
     exact: bool
+    docs: tuple[int, ...] = ()  # the documents' positions in the input stream
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -126,23 +128,24 @@ def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.n
     return sh, offsets, exact
 
 
-class _Signatures:
-    """MinHash signatures of every document, spilled to a temporary file (bounded memory)."""
+class _Spill:
+    """Rows of fixed width (signatures, band keys) or names, appended to a temporary file and read
+    back by memory map: the documents' state stays on disk, not in RAM."""
 
-    def __init__(self) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="trueopen-minhash-", suffix=".u32")
+    def __init__(self, suffix: str) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="trueopen-neardup-", suffix=suffix)
         self.fh = os.fdopen(fd, "wb")
         self.n = 0
 
-    def add(self, rows: np.ndarray) -> None:
-        self.fh.write(np.ascontiguousarray(rows, dtype=np.uint32).tobytes())
-        self.n += len(rows)
+    def add(self, data: bytes, count: int) -> None:
+        self.fh.write(data)
+        self.n += count
 
-    def matrix(self) -> np.ndarray:
+    def matrix(self, dtype: type, width: int) -> np.ndarray:
         self.fh.close()
         if not self.n:
-            return np.empty((0, NUM_PERM), dtype=np.uint32)
-        return np.memmap(self.path, dtype=np.uint32, mode="r", shape=(self.n, NUM_PERM))
+            return np.empty((0, width), dtype=dtype)
+        return np.memmap(self.path, dtype=dtype, mode="r", shape=(self.n, width))
 
     def close(self) -> None:
         if not self.fh.closed:
@@ -151,6 +154,38 @@ class _Signatures:
             os.unlink(self.path)
         except OSError:
             pass
+
+
+class _Names:
+    """Document names spilled to disk; only the names of clustered documents are read back."""
+
+    def __init__(self) -> None:
+        self.spill = _Spill(".names")
+        self.ends = array("q")
+        self.size = 0
+
+    def extend(self, names: list[str]) -> None:
+        data = [n.encode("utf-8", "surrogatepass") for n in names]
+        for d in data:
+            self.size += len(d)
+            self.ends.append(self.size)
+        self.spill.add(b"".join(data), len(data))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def read(self, docs: Iterable[int]) -> dict[int, str]:
+        self.spill.fh.close()
+        out: dict[int, str] = {}
+        with open(self.spill.path, "rb") as fh:
+            for d in sorted(set(docs)):
+                start = self.ends[d - 1] if d else 0
+                fh.seek(start)
+                out[d] = fh.read(self.ends[d] - start).decode("utf-8", "surrogatepass")
+        return out
+
+    def close(self) -> None:
+        self.spill.close()
 
 
 def _batches(docs: Iterable[tuple[str, str]]) -> Iterator[tuple[list[str], list[bytes]]]:
@@ -173,79 +208,103 @@ def _batches(docs: Iterable[tuple[str, str]]) -> Iterator[tuple[list[str], list[
 
 def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> list[Cluster]:
     """Clusters of texts whose estimated Jaccard similarity of word 3-gram sets is at least
-    `threshold` (linked pairs, single linkage), in first-seen order; documents are streamed once."""
+    `threshold` (linked pairs, single linkage), in first-seen order; documents are streamed once.
+
+    Memory: about 40 bytes a document (exact keys, the signature row of each document, one
+    band's keys while it is sorted); names, signatures and band keys are spilled to temporary
+    files."""
     import rensa
 
     if not 0.0 < threshold <= 1.0:
         raise ValueError("threshold must be in (0, 1]")
-    names: list[str] = []
-    first_of: dict[int, int] = {}  # exact key -> first document with it
-    exact_of: list[int] = []  # document -> first document with the same normalised text
-    rep_docs: list[int] = []  # documents that carry a signature (one per distinct text)
-    sigs = _Signatures()
+    names = _Names()
+    keys: list[np.ndarray] = []  # per batch: the exact key of each document
+    signed: list[np.ndarray] = []  # per batch: the documents that have words (one signature row each)
+    sigs, bands = _Spill(".sig"), _Spill(".bands")
+    parent: dict[int, int] = {}  # union-find over linked documents only
+
+    def find(x: int) -> int:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+            parent.setdefault(min(ra, rb), min(ra, rb))
+
     try:
         for batch_names, texts in _batches(docs):
             flat, offsets, exact = _shingle_encoded(texts)
             base = len(names)
             names.extend(batch_names)
-            fresh = []
-            for i, k in enumerate(exact.tolist()):
-                d = base + i
-                if offsets[i + 1] == offsets[i]:
-                    exact_of.append(d)  # no words: never a duplicate
-                    continue
-                j = first_of.setdefault(k, d)
-                exact_of.append(j)
-                if j == d:
-                    fresh.append(i)
-            if fresh:
-                keep = np.array(fresh)
-                lo, hi = offsets[keep], offsets[keep + 1]
+            has_words = np.flatnonzero(offsets[1:] != offsets[:-1])
+            keys.append(exact[has_words])
+            signed.append(has_words + base)
+            if len(has_words):
+                lo, hi = offsets[has_words], offsets[has_words + 1]
                 sel = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in zip(lo.tolist(), hi.tolist())])
                 sub_off = np.concatenate(([0], np.cumsum(hi - lo))).astype(np.uint64)
                 m = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat[sel], sub_off, NUM_PERM, SEED)
-                sigs.add(np.array(m.to_rows(), dtype=np.uint32))
-                rep_docs.extend(base + i for i in fresh)
-        sig = sigs.matrix()
-        parent = list(range(len(names)))
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        def union(a: int, b: int) -> None:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-
-        for d, j in enumerate(exact_of):
-            if j != d:
-                union(d, j)
-        for a, b in _candidate_pairs(sig):
+                rows = np.array(m.to_rows(), dtype=np.uint32)
+                sigs.add(rows.tobytes(), len(rows))
+                bands.add(_band_keys(rows).tobytes(), len(rows))
+        doc_of = np.concatenate(signed) if signed else np.empty(0, np.int64)  # signature row -> document
+        exact_keys = np.concatenate(keys) if keys else np.empty(0, np.uint64)
+        del keys, signed
+        # Exact duplicates: one representative (the first) per normalised text takes part in LSH.
+        _, first, inverse = np.unique(exact_keys, return_index=True, return_inverse=True)
+        rep = first[inverse]  # signature row -> first signature row with the same text
+        for r in np.flatnonzero(rep != np.arange(len(rep))).tolist():
+            union(int(doc_of[rep[r]]), int(doc_of[r]))
+        exact_docs = {int(d) for d in doc_of[rep != np.arange(len(rep))]} | {int(doc_of[x]) for x in rep[rep != np.arange(len(rep))]}
+        sig = sigs.matrix(np.uint32, NUM_PERM)
+        band_keys = bands.matrix(np.uint64, BANDS)
+        reps = np.unique(first)
+        for a, b in _candidate_pairs(band_keys, reps):
             if np.count_nonzero(sig[a] == sig[b]) >= threshold * NUM_PERM:
-                union(rep_docs[a], rep_docs[b])
+                union(int(doc_of[a]), int(doc_of[b]))
+        groups: dict[int, list[int]] = {}
+        for d in sorted(parent):
+            groups.setdefault(find(d), []).append(d)
+        members = [g for g in groups.values() if len(g) > 1]
+        named = names.read(d for g in members for d in g)
+        near = {d for g in members for d in g} - exact_docs
+        wanted = np.isin(doc_of, np.fromiter(named, dtype=np.int64, count=len(named)))
+        key_of = dict(zip(doc_of[wanted].tolist(), exact_keys[wanted].tolist()))
     finally:
         sigs.close()
-    groups: dict[int, list[int]] = {}
-    for d in range(len(names)):
-        groups.setdefault(find(d), []).append(d)
-    return [Cluster(tuple(names[d] for d in g), exact=len({exact_of[d] for d in g}) == 1)
-            for g in groups.values() if len(g) > 1]
+        bands.close()
+        names.close()
+    return [Cluster(tuple(named[d] for d in g), exact=not (set(g) & near) and len({key_of.get(d) for d in g}) == 1,
+                    docs=tuple(g)) for g in members]
 
 
-def _candidate_pairs(sig: np.ndarray) -> Iterator[tuple[int, int]]:
-    """Pairs of signature rows that agree on all rows of at least one band (each pair once per band)."""
-    n = len(sig)
-    if n < 2:
+def _band_keys(rows: np.ndarray) -> np.ndarray:
+    """(n, BANDS) 64-bit keys: two signatures agree on a band exactly when their keys for it do
+    (up to 64-bit collisions, which only add candidates to verify)."""
+    cols = np.ascontiguousarray(rows).view(np.uint64)  # (n, NUM_PERM / 2): two 32-bit values per word
+    per = ROWS // 2
+    out = np.empty((len(rows), BANDS), dtype=np.uint64)
+    for band in range(BANDS):
+        key = np.full(len(rows), np.uint64(band))
+        for c in range(band * per, (band + 1) * per):
+            key = _mix(key ^ cols[:, c])
+        out[:, band] = key
+    return out
+
+
+def _candidate_pairs(band_keys: np.ndarray, rows: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Pairs of signature rows (among `rows`) that agree on all rows of at least one band, each once."""
+    if len(rows) < 2:
         return
     seen: set[tuple[int, int]] = set()
     for band in range(BANDS):
-        cols = np.ascontiguousarray(sig[:, band * ROWS:(band + 1) * ROWS]).view(np.uint64)
-        key = np.full(n, np.uint64(band))
-        for c in range(cols.shape[1]):
-            key = _mix(key ^ cols[:, c])
+        key = np.asarray(band_keys[rows, band])
         order = np.argsort(key, kind="stable")
         k = key[order]
         same = np.flatnonzero(k[1:] == k[:-1])
@@ -255,7 +314,7 @@ def _candidate_pairs(sig: np.ndarray) -> Iterator[tuple[int, int]]:
         run_start = same[np.concatenate(([True], np.diff(same) != 1))]
         run_end = same[np.concatenate((np.diff(same) != 1, [True]))] + 2
         for lo, hi in zip(run_start.tolist(), run_end.tolist()):
-            g = sorted(order[lo:hi].tolist())
+            g = sorted(rows[order[lo:hi]].tolist())
             if len(g) > LARGE_BUCKET:
                 links = zip(g, g[1:])  # a chain: clusters still join when neighbours are similar
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -288,37 +289,55 @@ def _pdq_values(batch: pa.RecordBatch, cols: dict[str, str | None], pdq_mod, sta
     return None
 
 
-def _texts(shards: Sequence[Shard], cols: dict[str, str | None], index: dict[str, tuple[str, int]]) -> Iterator[tuple[str, str]]:
+class _Where:
+    """Where each streamed text came from (shard position and row), 12 bytes a text."""
+
+    def __init__(self, shards: Sequence[Shard]) -> None:
+        self.names = [s.name for s in shards]
+        self.shard = array("i")
+        self.row = array("q")
+
+    def add(self, shard_index: int, row: int) -> None:
+        self.shard.append(shard_index)
+        self.row.append(row)
+
+    def __getitem__(self, doc: int) -> tuple[str, int]:
+        return self.names[self.shard[doc]], self.row[doc]
+
+
+def _texts(shards: Sequence[Shard], cols: dict[str, str | None], where: _Where) -> Iterator[tuple[str, str]]:
+    """(row name, text) of every row with a non-empty text; `where` records each one's place."""
     text_col, id_col = cols.get("text"), cols.get("id")
     if not text_col:
         return
-    for shard in shards:
+    for si, shard in enumerate(shards):
         wanted = [c for c in (text_col, id_col) if c]
         for batch in iter_batches(shard, None if shard.fmt == "wds" else wanted):
             if text_col not in batch.schema.names:
                 continue
             names = _names(batch, shard, id_col)
             for n, r, t in zip(names, batch.column(ROW).to_pylist(), pc.cast(batch.column(text_col), pa.string()).to_pylist()):
-                index.setdefault(n, (shard.name, r))
                 if t:
+                    where.add(si, r)
                     yield n, t
 
 
 def _duplicates(shards, cols, st: _State, run, threshold: float, pdq_distance: int, pdq_mod) -> dict[str, Any]:
     out: dict[str, Any] = {"text": None, "text_exact": 0, "images_exact": [], "images_near": None}
-    where: dict[str, tuple[str, int]] = {}
+    where = _Where(shards)
     neardup = _algo("neardup")
     if neardup is None:
         st.not_run["duplicates.text"] = "text near-duplicate detection (trueopen.datasets.neardup) is not available"
     elif cols.get("text"):
         found = neardup.text_clusters(_texts(shards, cols, where), threshold)
         out["text_exact"] = sum(1 for c in found if c.exact)
-        clusters = [sorted(c.rows, key=_order) for c in found]
-        out["text"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
-        for c in out["text"]:
-            for n in c[1:]:
-                s, r = where[n]
-                st.hits.append(Hit(s, r, n, "duplicate-text", f"neardup threshold {threshold}", key_sha256(c[0])))
+        # the first row of a cluster in the data's order is the one kept; the others are its duplicates
+        clusters = sorted((sorted(zip(c.rows, c.docs), key=lambda x: x[1]) for c in found), key=lambda c: c[0][1])
+        out["text"] = [[n for n, _ in c] for c in clusters]
+        for c in clusters:
+            for n, d in c[1:]:
+                s, r = where[d]
+                st.hits.append(Hit(s, r, n, "duplicate-text", f"neardup threshold {threshold}", key_sha256(c[0][0])))
     exact = [sorted(v, key=lambda x: (x[0], x[1])) for v in st.sha_rows.values() if len(v) > 1]
     for group in sorted(exact):
         out["images_exact"].append([n for _, _, n in group])
@@ -353,16 +372,26 @@ def _spun(shards, cols, st: _State, min_score: float | None) -> list[dict[str, A
         return None
     if not cols.get("text"):
         return []
-    where: dict[str, tuple[str, int]] = {}
+    where = _Where(shards)
     kw = {} if min_score is None else {"min_score": min_score}
+    # The detector sees each text under its position in the stream; names are looked up afterwards for
+    # the rows in a pair only, so no per-row name table is held.
+    found = [(int(p.a), int(p.b), float(p.score), tuple(getattr(p, "evidence", ()) or ()))
+             for p in spun.find_pairs(((str(i), t) for i, (_n, t) in enumerate(_texts(shards, cols, where))), **kw)]
+    needed = {d for a, b, _, _ in found for d in (a, b)}
+    names: dict[int, str] = {}
+    if needed:
+        for i, (n, _t) in enumerate(_texts(shards, cols, _Where(shards))):
+            if i in needed:
+                names[i] = n
     pairs = []
-    for p in spun.find_pairs(_texts(shards, cols, where), **kw):
-        a, b = sorted((getattr(p, "a", None) or p.rows[0], getattr(p, "b", None) or p.rows[1]), key=_order)
-        ev = list(getattr(p, "evidence", ()) or ())
-        pairs.append({"rows": [a, b], "score": round(float(p.score), 4), "evidence": [str(e) for e in ev[:10]]})
-        s, r = where[b]
-        st.hits.append(Hit(s, r, b, "disguised-copy", "spun" + (f" min_score {min_score}" if min_score is not None else ""), key_sha256(a)))
-    return sorted(pairs, key=lambda p: (_order(p["rows"][0]), _order(p["rows"][1])))
+    rule = "spun" + (f" min_score {min_score}" if min_score is not None else "")
+    for a, b, score, ev in sorted(found):
+        first, second = sorted((a, b))  # the later row is the copy
+        pairs.append({"rows": [names[first], names[second]], "score": round(score, 4), "evidence": [str(e) for e in ev[:10]]})
+        s, r = where[second]
+        st.hits.append(Hit(s, r, names[second], "disguised-copy", rule, key_sha256(names[first])))
+    return pairs
 
 
 def _card_info(ds: Dataset) -> dict[str, Any] | None:
