@@ -122,7 +122,17 @@ class SparkEngine:
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
+        import warnings
+        from importlib.resources import files
+
+        # PySpark warns that it does not yet support the installed pandas major; its Arrow paths work (tested).
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        log4j = files("trueopen.data").joinpath("datasets/spark-log4j2.properties")
+        # The driver JVM is started by PySpark before any SparkConf applies: its options go on the launch line.
+        os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
+                              f'--driver-java-options "-Dlog4j2.configurationFile=file:{log4j}" pyspark-shell')
         self.spark = (SparkSession.builder.master(master).appName("trueopen-data")
+                      .config("spark.ui.showConsoleProgress", "false")
                       .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
                       .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
         self.spark.sparkContext.setLogLevel("ERROR")
