@@ -86,6 +86,12 @@ def audit_cmd(
     license_column: Annotated[Optional[str], typer.Option("--license-column", show_default=False)] = None,
     max_evidence: Annotated[int, typer.Option("--max-evidence", min=0, help="Rows listed per check in the JSON "
                             "report (removals.csv always lists all).")] = 1000,
+    revision: Annotated[Optional[str], typer.Option("--revision", help="Hub dataset: a branch, tag or commit.",
+                        show_default=False)] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Hub datasets come from the HF cache only; no network "
+                       "(as HF_HUB_OFFLINE=1).")] = False,
+    max_download: Annotated[str, typer.Option("--max-download", metavar="SIZE", help="Hub dataset: the most its data "
+                            "files may weigh in all (they are fetched whole into the HF cache).")] = "10GB",
 ) -> None:
     """Audit a dataset against blocklists and rules, the way the LAION-5B audit was done.
 
@@ -106,6 +112,8 @@ def audit_cmd(
 
         trueopen data audit shards/ -b urls.txt --engine spark --spark-master spark://host:7077
 
+        trueopen data audit hf://datasets/org/captions -b hashes.csv --max-download 50GB
+
     Exit codes: 0 audited (whatever it found), 2 bad input (an unreadable path, a blocklist with a
     bad header, a corrupt shard with --strict).
     """
@@ -115,16 +123,22 @@ def audit_cmd(
         from trueopen.datasets.run import CHECKS
         from trueopen.datasets.run import audit as run_audit
 
+        from trueopen.errors import InputError
+
         checks = [c for c in CHECKS if c not in set(skip or [])]
         unknown = set(skip or []) - set(CHECKS)
         if unknown:
-            from trueopen.errors import InputError
-
             raise InputError(f"--skip {sorted(unknown)[0]}: unknown check ({', '.join(CHECKS)})")
         columns = {"url": url_column, "text": text_column, "id": id_column, "sha256": sha256_column,
                    "md5": md5_column, "pdq": pdq_column, "license": license_column}
+        from trueopen.sources.options import parse_size
+
+        try:
+            limit = parse_size(max_download)
+        except ValueError as exc:
+            raise InputError(f"--max-download: {exc}") from None
         with _rows_progress() as progress:
-            report = run_audit(path, blocklists=blocklist or [], opt_out=opt_out, domain_licenses=domain_licenses,
+            report = run_audit(path, revision=revision, offline=True if offline else None, max_download=limit, blocklists=blocklist or [], opt_out=opt_out, domain_licenses=domain_licenses,
                                columns=columns, checks=checks, engine=engine.value, spark_master=spark_master,
                                pdq_distance=pdq_distance, near_dup_threshold=near_dup_threshold,
                                write_clean=write_clean, remove=remove or ["blocklists"], strict=strict,

@@ -26,6 +26,9 @@ MAX_SHARDS = 1_000_000
 ROW = "__row"  # 0-based row index inside its shard
 IMAGE = "__image"  # WebDataset image bytes (never written to a report)
 SKIPPED_NAMES = frozenset({"removals.csv"})  # the manifest a cleaned release carries at its top level
+# Metadata files of Hugging Face datasets (`datasets` library, Croissant): never shards.
+METADATA_NAMES = frozenset({"dataset_infos.json", "dataset_info.json", "dataset_dict.json", "state.json",
+                            "croissant.json", "config.json"})
 CARD_NAMES = ("README.md", "README.markdown", "DATACARD.md")
 IMAGE_EXTS = frozenset({"jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"})
 
@@ -58,6 +61,7 @@ class Dataset:
     fmt: str
     shards: tuple[Shard, ...]
     card: Path | None = None
+    label: str | None = None  # how reports name it when it is not its path (a Hub dataset)
 
 
 @dataclass
@@ -70,8 +74,9 @@ class Columns:
         return self.names.get(role)
 
 
-def _kind(path: Path) -> tuple[str, str | None] | None:
-    n = path.name.lower()
+def shard_kind(name: str) -> tuple[str, str | None] | None:
+    """(format, compression) of a file name that is a dataset shard, else None."""
+    n = name.lower()
     for suffix, comp in ((".gz", "gzip"), (".zst", "zstd"), (".zstd", "zstd")):
         if n.endswith(suffix):
             n, c = n[: -len(suffix)], comp
@@ -89,26 +94,28 @@ def _kind(path: Path) -> tuple[str, str | None] | None:
     return None
 
 
-def discover(path: str | Path) -> Dataset:
-    """The dataset at PATH: one file or a folder of shards of one format (sorted by name)."""
+def discover(path: str | Path, links_within: Path | None = None) -> Dataset:
+    """The dataset at PATH: one file or a folder of shards of one format (sorted by name).
+    Symbolic links are skipped, except those that resolve inside `links_within` (an HF cache
+    snapshot's links into its blobs)."""
     p = Path(path).expanduser()
-    if str(path).startswith("hf://"):
-        raise InputError(f"{path}: Hub datasets are not supported by `trueopen data` yet; download it and audit the folder")
     if not p.exists():
         raise InputError(f"{p}: no such file or folder")
     if p.is_file():
-        k = _kind(p)
+        k = shard_kind(p.name)
         if k is None:
             raise InputError(f"{p}: not a dataset file (.parquet, .jsonl[.gz|.zst], .csv, WebDataset .tar)")
         return Dataset(root=p.parent, fmt=k[0], shards=(Shard(p, p.name, k[0], k[1]),), card=_card(p.parent))
     shards: list[Shard] = []
     for f in sorted(p.rglob("*")):
         rel = f.relative_to(p).as_posix()
-        if not f.is_file() or f.is_symlink() or any(part.startswith(".") for part in Path(rel).parts):
+        if not f.is_file() or any(part.startswith(".") for part in Path(rel).parts):
             continue
-        if rel in SKIPPED_NAMES:
+        if f.is_symlink() and not (links_within and f.resolve().is_relative_to(links_within.resolve())):
             continue
-        k = _kind(f)
+        if rel in SKIPPED_NAMES or f.name.lower() in METADATA_NAMES:
+            continue
+        k = shard_kind(f.name)
         if k is not None:
             shards.append(Shard(f, rel, k[0], k[1]))
         if len(shards) > MAX_SHARDS:
@@ -116,6 +123,11 @@ def discover(path: str | Path) -> Dataset:
     if not shards:
         raise InputError(f"{p}: no dataset files (.parquet, .jsonl[.gz|.zst], .csv, WebDataset .tar) in this folder")
     fmts = sorted({s.fmt for s in shards})
+    if len(fmts) > 1:
+        # A plain .json beside shards of another format is metadata (a Hub dataset's dataset_infos.json),
+        # not a shard; .jsonl/.ndjson stay shards, and a mix of real formats is still refused.
+        shards = [s for s in shards if not (s.fmt == "jsonl" and s.path.name.lower().endswith(".json"))]
+        fmts = sorted({s.fmt for s in shards})
     if len(fmts) > 1:
         raise InputError(f"{p}: shards of several formats ({', '.join(fmts)}); audit one format at a time")
     return Dataset(root=p, fmt=fmts[0], shards=tuple(shards), card=_card(p, parent=True))

@@ -25,6 +25,7 @@ CHECKS = ("blocklists", "opt-out", "licences", "personal-data", "duplicates", "d
 REMOVABLE = ("blocklists", "opt-out", "duplicates", "disguised-copies")
 DEFAULT_PDQ_DISTANCE = 31  # Meta's PDQ documentation: distance <= 31 of 256 bits is a match
 DEFAULT_NEAR_DUP = 0.8
+DEFAULT_MAX_DOWNLOAD = 10 << 30  # bytes of data files fetched from the Hub for one audit
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -70,11 +71,22 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
           pdq_distance: int = DEFAULT_PDQ_DISTANCE, near_dup_threshold: float = DEFAULT_NEAR_DUP,
           spun_min_score: float | None = None, write_clean: str | Path | None = None,
           remove: Iterable[str] = ("blocklists",), strict: bool = False, max_evidence: int = 1000,
-          progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Audit a dataset (Parquet, JSONL, CSV or WebDataset; a file or a folder of shards) against
-    blocklists and rules; returns the report (a JSON-ready dict) and, with `write_clean`, writes
-    the cleaned release there. Raises InputError on unusable input."""
-    ds = discover(path)
+          progress: Callable[[int], None] | None = None, revision: str | None = None,
+          max_download: int = DEFAULT_MAX_DOWNLOAD, offline: bool | None = None, token: str | None = None) -> dict[str, Any]:
+    """Audit a dataset (Parquet, JSONL, CSV or WebDataset; a file or a folder of shards, a Hub
+    dataset `hf://datasets/ORG/NAME` or an HF cache folder) against blocklists and rules; returns
+    the report (a JSON-ready dict) and, with `write_clean`, writes the cleaned release there.
+    Raises InputError on unusable input."""
+    from trueopen.datasets.hub import resolve
+
+    hub = resolve(str(path), revision=revision, max_download=max_download, offline=offline, token=token)
+    if hub is not None:
+        found = discover(hub.folder, links_within=hub.cache_repo)
+        ds = Dataset(found.root, found.fmt, found.shards, found.card, label=hub.label)
+    else:
+        if revision:
+            raise InputError(f"{path}: --revision applies to Hub datasets and HF cache folders only")
+        ds = discover(path)
     run = set(CHECKS if checks is None else checks)
     bad = run - set(CHECKS)
     if bad:
@@ -437,7 +449,7 @@ def _report(ds: Dataset, cols, st: _State, lists: list[Blocklist], opt_out_path,
     report: dict[str, Any] = {
         "schema_version": 1,
         "tool": {"name": "trueopen", "version": __version__},
-        "dataset": {"path": str(ds.root if len(ds.shards) > 1 or ds.shards[0].path.parent != ds.root else ds.shards[0].path),
+        "dataset": {"path": ds.label or str(ds.root if len(ds.shards) > 1 or ds.shards[0].path.parent != ds.root else ds.shards[0].path),
                     "format": ds.fmt, "shards": len(ds.shards), "shards_read": len(st.shards_read),
                     "columns": {k: v for k, v in sorted(cols.items())}},
         "engine": engine,

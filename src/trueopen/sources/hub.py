@@ -50,7 +50,7 @@ def open_hub(target: HubTarget, options: SourceOptions) -> Release:
     ep = endpoint()
     api = HfApi(endpoint=ep, token=options.token, library_name="trueopen", library_version=__version__)
     meter = Meter(bytes_total=0, max_download=options.max_download)
-    info = _repo_info(api, target, meter)
+    info = repo_info(api, target, meter)
     commit = getattr(info, "sha", None) or ""
     if not COMMIT.fullmatch(commit):
         raise InputError(f"hf://{target.ref}: the Hub did not name the commit of revision "
@@ -109,7 +109,7 @@ def open_hub(target: HubTarget, options: SourceOptions) -> Release:
     )
 
 
-def _repo_info(api: Any, target: HubTarget, meter: Meter) -> Any:
+def repo_info(api: Any, target: HubTarget, meter: Meter) -> Any:
     """model_info / dataset_info with the files' sizes and LFS sha256 and the Hub's security scan."""
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError

@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from trueopen.sources.options import format_size
 from trueopen.sources.transfer import Meter
 
 INITIAL_AHEAD = 64 << 10
@@ -286,8 +287,8 @@ class HubReader:
         path = rf.meta.path
         already = self.meter.fetched(path)
         if already + (end - start) > self.max_download:
-            raise DownloadLimit(errno.EFBIG, f"reading on would fetch more than {_size(self.max_download)} of this file "
-                                f"(limit --max-download; {_size(already)} fetched)", path)
+            raise DownloadLimit(errno.EFBIG, f"reading on would fetch more than {format_size(self.max_download)} of this file "
+                                f"(limit --max-download; {format_size(already)} fetched)", path)
         parts: list[bytes] = []
         pos = start
         attempts = 0
@@ -466,14 +467,6 @@ def describe_http_error(exc: Exception, repo_id: str) -> str:
 def git_blob_sha1(data: bytes) -> str:
     """The git blob id of `data` (what the Hub lists as blobId for files not stored in LFS)."""
     return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()  # noqa: S324 - git's id, not security
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:g} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
 
 
 class _RangeRaw(io.RawIOBase):

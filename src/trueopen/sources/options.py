@@ -55,3 +55,12 @@ def parse_size(text: str) -> int:
     if value <= 0:
         raise ValueError(f"{text!r}: the size must be positive")
     return value
+
+
+def format_size(n: int | float) -> str:
+    """Bytes as people read them: 512 B, 1.5 KiB, 2.0 GiB."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:g} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
