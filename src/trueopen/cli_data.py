@@ -75,6 +75,8 @@ def audit_cmd(
                             "counts as a match (Meta recommends 31).")] = 31,
     near_dup_threshold: Annotated[float, typer.Option("--near-dup-threshold", min=0.0, max=1.0, help="Jaccard "
                                   "similarity of word shingles at which texts are near duplicates.")] = 0.8,
+    spun_min_score: Annotated[float, typer.Option("--spun-min-score", min=0.01, max=1.0, help="Share of the smaller "
+                              "text's sentence-skeleton 8-grams another text must share to be its disguised copy.")] = 0.5,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on a corrupt shard instead of reporting "
                       "and skipping it.")] = False,
     url_column: Annotated[Optional[str], typer.Option("--url-column", show_default=False)] = None,
@@ -141,6 +143,7 @@ def audit_cmd(
             report = run_audit(path, revision=revision, offline=True if offline else None, max_download=limit, blocklists=blocklist or [], opt_out=opt_out, domain_licenses=domain_licenses,
                                columns=columns, checks=checks, engine=engine.value, spark_master=spark_master,
                                pdq_distance=pdq_distance, near_dup_threshold=near_dup_threshold,
+                               spun_min_score=spun_min_score,
                                write_clean=write_clean, remove=remove or ["blocklists"], strict=strict,
                                max_evidence=max_evidence, progress=progress)
         if format is DataFormat.json:

@@ -105,7 +105,10 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
             raise InputError(f"{out}: already exists; --write-clean writes a new folder")
         if not out.parent.is_dir():
             raise InputError(f"{out.parent}: no such folder")
-        if out.resolve() == ds.root.resolve() or ds.root.resolve() in out.resolve().parents:
+        # A folder of shards: OUT outside it (else the cleaned copy would be part of the dataset next time).
+        # One file: OUT anywhere else, the file's own folder included.
+        single = hub is None and Path(str(path)).expanduser().is_file()
+        if not single and (out.resolve() == ds.root.resolve() or ds.root.resolve() in out.resolve().parents):
             raise InputError(f"{out}: the cleaned release must be outside the dataset folder")
     st = _State()
     cols = _columns(ds, columns or {}, st, strict)
@@ -146,7 +149,7 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
             eng.close()
     good = [s for s in ds.shards if s.name in set(st.shards_read)]
     dups = _duplicates(good, cols, st, run, near_dup_threshold, pdq_distance, pdq_mod) if "duplicates" in run else None
-    spun = _spun(good, cols, st, spun_min_score) if "disguised-copies" in run and want_text else None
+    spun = _spun(good, cols, st, spun_min_score, near_dup_threshold) if "disguised-copies" in run and want_text else None
     report = _report(ds, cols, st, lists, opt_out, optout, run, dups, spun, engine, pdq_distance, near_dup_threshold,
                      max_evidence)
     if write_clean is not None:
@@ -377,7 +380,7 @@ def _order(name: str) -> tuple:
     return (shard, int(row)) if row.isdigit() else (name, -1)
 
 
-def _spun(shards, cols, st: _State, min_score: float | None) -> list[dict[str, Any]] | None:
+def _spun(shards, cols, st: _State, min_score: float | None, near_dup_threshold: float) -> list[dict[str, Any]] | None:
     spun = _algo("spun")
     if spun is None:
         st.not_run["disguised-copies"] = "disguised-copy detection (trueopen.datasets.spun) is not available"
@@ -385,24 +388,30 @@ def _spun(shards, cols, st: _State, min_score: float | None) -> list[dict[str, A
     if not cols.get("text"):
         return []
     where = _Where(shards)
+
+    def stream() -> Iterator[tuple[str, str]]:
+        # The detector sees each text under its position in the stream (it reads the stream twice);
+        # names are looked up afterwards for the rows in a pair only, so no per-row name table is held.
+        where.shard, where.row = array("i"), array("q")
+        return ((str(i), t) for i, (_n, t) in enumerate(_texts(shards, cols, where)))
+
     kw = {} if min_score is None else {"min_score": min_score}
-    # The detector sees each text under its position in the stream; names are looked up afterwards for
-    # the rows in a pair only, so no per-row name table is held.
-    found = [(int(p.a), int(p.b), float(p.score), tuple(getattr(p, "evidence", ()) or ()))
-             for p in spun.find_pairs(((str(i), t) for i, (_n, t) in enumerate(_texts(shards, cols, where))), **kw)]
-    needed = {d for a, b, _, _ in found for d in (a, b)}
+    # A pair whose words are shared as much as near duplicates' is a plain copy (the duplicates check's); a
+    # disguised copy shares the skeleton and not the words.
+    found = [(int(p.a), int(p.b), p.score, p.words, p.evidence) for p in spun.find_pairs(stream, **kw)
+             if p.words < near_dup_threshold]
+    needed = {d for a, b, *_ in found for d in (a, b)}
     names: dict[int, str] = {}
     if needed:
         for i, (n, _t) in enumerate(_texts(shards, cols, _Where(shards))):
             if i in needed:
                 names[i] = n
     pairs = []
-    rule = "spun" + (f" min_score {min_score}" if min_score is not None else "")
-    for a, b, score, ev in sorted(found):
-        first, second = sorted((a, b))  # the later row is the copy
-        pairs.append({"rows": [names[first], names[second]], "score": round(score, 4), "evidence": [str(e) for e in ev[:10]]})
-        s, r = where[second]
-        st.hits.append(Hit(s, r, names[second], "disguised-copy", rule, key_sha256(names[first])))
+    rule = f"sentence skeleton, min score {min_score if min_score is not None else spun.DEFAULT_MIN_SCORE}"
+    for a, b, score, words, ev in sorted(found):
+        pairs.append({"rows": [names[a], names[b]], "score": score, "words_jaccard": words, "evidence": list(ev)})
+        s, r = where[b]  # the later row is the copy
+        st.hits.append(Hit(s, r, names[b], "disguised-copy", rule, key_sha256(names[a])))
     return pairs
 
 
