@@ -14,6 +14,8 @@ Parts:
   text  text near-duplicates, one core (RAYON_NUM_THREADS=1): trueopen's shingling + rensa
         MinHash + LSH against datasketch's MinHash + MinHashLSH with Python shingles, on the
         same 200-word documents.
+  spun  disguised copies: precision and recall on seeded synthetic articles (tests/datasets/spun_corpus.py),
+        against word-shingle MinHash on the same texts; documents/s.
   pdq   PDQ matching: 10^6 hashes against a 10^5-entry list at distance 31.
 Inputs are generated (seeded) into benchmarks/_work/data/ once.
 """
@@ -229,6 +231,40 @@ def bench_text(docs: int, peer_docs: int, reps: int) -> list[str]:
     return lines
 
 
+# ---- spun --------------------------------------------------------------------------------------
+
+SPUN_RUN = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, sys.argv[3])
+    from spun_corpus import corpus, score
+    from trueopen.datasets import neardup, spun
+    docs = corpus(seed=int(sys.argv[2]), families=int(sys.argv[1]) // 6, unrelated=int(sys.argv[1]) // 2)
+    stream = [(d.name, d.text) for d in docs]
+    t = time.perf_counter()
+    pairs = spun.find_pairs(stream)
+    dt = time.perf_counter() - t
+    s = score(docs, {frozenset((p.a, p.b)) for p in pairs})
+    clusters = neardup.text_clusters(stream, 0.5)
+    words = score(docs, {frozenset((a, b)) for c in clusters for i, a in enumerate(c.rows) for b in c.rows[i + 1:]})
+    print(json.dumps({"docs": len(docs), "seconds": dt, **s, "shingle_recall_spun": words["recall_spun"],
+                      "shingle_recall_paraphrase": words["recall_paraphrase"]}))
+""")
+
+
+def bench_spun(docs: int, seeds: list[int]) -> list[str]:
+    lines = [f"### Disguised copies: {docs:,} synthetic articles per seed (one in six an original with a spun copy and a "
+             "paraphrase, half unrelated articles on the same topics), default score 0.5", "",
+             "| seed | precision | recall (spun) | recall (paraphrase) | word-shingle MinHash recall (spun / paraphrase, "
+             "J >= 0.5) | docs/s | peak RSS |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for seed in seeds:
+        _, peak, r = measured(SPUN_RUN, str(docs), str(seed), str(ROOT / "tests" / "datasets"),
+                              env={"RAYON_NUM_THREADS": "1"})
+        lines.append(f"| {seed} | {r['precision']:.3f} | {r['recall_spun']:.3f} | {r['recall_paraphrase']:.3f} | "
+                     f"{r['shingle_recall_spun']:.3f} / {r['shingle_recall_paraphrase']:.3f} | "
+                     f"{r['docs'] / r['seconds']:,.0f} | {peak / 2**20:,.0f} MiB |")
+    return lines + [""]
+
+
 # ---- pdq ---------------------------------------------------------------------------------------
 
 PDQ_RUN = textwrap.dedent("""
@@ -280,13 +316,14 @@ def _table(title: str, runs: dict[str, list[tuple[float, int, dict]]], rows: int
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", nargs="+", default=["url", "text", "pdq"], choices=["url", "text", "pdq"])
+    ap.add_argument("--parts", nargs="+", default=["url", "text", "spun", "pdq"], choices=["url", "text", "spun", "pdq"])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--url-rows", type=int, default=10_000_000)
     ap.add_argument("--url-entries", type=int, default=100_000)
     ap.add_argument("--no-spark", action="store_true", help="skip the Spark run (needs java)")
     ap.add_argument("--docs", type=int, default=50_000)
     ap.add_argument("--peer-docs", type=int, default=10_000)
+    ap.add_argument("--spun-docs", type=int, default=20_000)
     ap.add_argument("--pdq-rows", type=int, default=1_000_000)
     ap.add_argument("--pdq-entries", type=int, default=100_000)
     a = ap.parse_args()
@@ -297,6 +334,8 @@ def main() -> None:
         out += bench_url(a.url_rows, a.url_entries, a.reps, spark=not a.no_spark)
     if "text" in a.parts:
         out += bench_text(a.docs, a.peer_docs, a.reps)
+    if "spun" in a.parts:
+        out += bench_spun(a.spun_docs, [7, 8, 9])
     if "pdq" in a.parts:
         out += bench_pdq(a.pdq_rows, a.pdq_entries, max(1, a.reps // 2))
     print("\n".join(out))

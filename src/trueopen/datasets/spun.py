@@ -67,34 +67,33 @@ def function_words() -> frozenset[str]:
 
 
 def skeleton(text: str) -> list[str]:
-    """The text's sentence skeleton as tokens: function words, `_` for other words, `#` for
-    numbers, punctuation, and `|` after each sentence."""
+    """The text's sentence skeleton as tokens: function words, `_` for each run of other words,
+    `#` for numbers, punctuation, and `|` after each sentence."""
     fw = function_words()
     out: list[str] = []
-    for m in _TOKEN.finditer(text[:MAX_DOC_CHARS].casefold()):
-        t = m.group(0)
-        if t[0].isdigit():
-            out.append("#")
-        elif t[0].isalpha():
+    add = out.append
+    for t in _TOKEN.findall(text[:MAX_DOC_CHARS].casefold()):
+        c = t[0]
+        if c.isdigit():
+            add("#")
+        elif c.isalpha():
             if t in fw:
-                out.append(t)
+                add(t)
             elif not out or out[-1] != "_":  # a run of content words is one `_`: "budget" = "spending plan"
-                out.append("_")
+                add("_")
         else:
-            out.append(t)
-            if t in _BREAK:
-                out.append("|")
+            add(t)
+            if c in _BREAK:
+                add("|")
     return out
 
 
 def features(tokens: list[str]) -> dict[str, None]:
     """The skeleton n-grams that carry structure (ordered, without repeats)."""
-    out: dict[str, None] = {}
-    for i in range(len(tokens) - N + 1):
-        gram = tokens[i:i + N]
-        if sum(1 for t in gram if t != "_") >= MIN_KEPT:
-            out[" ".join(gram)] = None
-    return out
+    kept = [0]
+    for t in tokens:
+        kept.append(kept[-1] + (t != "_"))
+    return {" ".join(tokens[i:i + N]): None for i in range(len(tokens) - N + 1) if kept[i + N] - kept[i] >= MIN_KEPT}
 
 
 def find_pairs(docs: Callable[[], Iterable[tuple[str, str]]] | Iterable[tuple[str, str]],
