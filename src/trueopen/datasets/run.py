@@ -153,13 +153,15 @@ def _check_of(reason: str) -> str:
 
 
 def _columns(ds: Dataset, overrides: Mapping[str, str | None], st: _State, strict: bool) -> dict[str, str | None]:
+    first: str | None = None
     for shard in ds.shards:
         try:
             names = shard_columns(shard)
-        except Exception:  # noqa: BLE001 - this shard is reported when it is scanned
+        except Exception as exc:  # noqa: BLE001 - this shard is reported when it is scanned
+            first = first or f"{shard.name}: {_one_line(exc)}"
             continue
         return resolve_columns(names, overrides).names
-    raise InputError(f"{ds.root}: no shard could be read")
+    raise InputError(f"{ds.root}: no shard could be read ({first})")
 
 
 def row_name(shard: Shard, row: int, ident: str | None, has_id: bool) -> str:
