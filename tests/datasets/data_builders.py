@@ -54,6 +54,12 @@ def rows(n: int = 10, prefix: str = "a") -> list[dict[str, str]]:
              "license": "CC-BY-4.0"} for i in range(n)]
 
 
+def hashed_rows(n: int = 8) -> list[dict[str, str]]:
+    """Image-text rows whose sha256/md5 columns are the hashes of the WebDataset sample's image."""
+    return [{"url": f"https://img{i}.example.org/p/{i}.jpg", "caption": f"secret caption {i} zebra",
+             "sha256": sha256(wds_image(i)), "md5": md5(wds_image(i)), "license": "CC-BY-4.0"} for i in range(n)]
+
+
 def wds_image(i: int) -> bytes:
     """The image of WebDataset sample i (PNG for even i, JPEG for odd)."""
     return image(1000 + i, "PNG" if i % 2 == 0 else "JPEG")

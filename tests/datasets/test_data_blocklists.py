@@ -11,16 +11,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from data_builders import EXT, FORMATS, md5, sha256, wds_image
+from data_builders import EXT, FORMATS, hashed_rows, md5, sha256, wds_image
 from trueopen.datasets import audit
 from trueopen.datasets.lists import key_sha256
 from trueopen.datasets.table import render
-
-
-def hashed_rows(n: int = 8) -> list[dict[str, str]]:
-    """Image-text rows whose sha256/md5 columns are the hashes of the WebDataset sample's image."""
-    return [{"url": f"https://img{i}.example.org/p/{i}.jpg", "caption": f"secret caption {i} zebra",
-             "sha256": sha256(wds_image(i)), "md5": md5(wds_image(i)), "license": "CC-BY-4.0"} for i in range(n)]
 
 
 def _lists(tmp_path: Path, data: list[dict[str, str]]) -> tuple[Path, Path]:
