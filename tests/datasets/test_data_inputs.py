@@ -365,3 +365,25 @@ def test_zstd_cut_stream_is_corrupt_not_short(tmp_path: Path) -> None:
     (d / "a.jsonl.zst").write_bytes(whole[:-5])
     with pytest.raises(ValueError, match="zstd stream is truncated"):
         list(iter_batches(discover(d).shards[0], None))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "wds"])
+def test_empty_first_shard_does_not_hide_the_columns(tmp_path: Path, fmt: str) -> None:
+    data = rows(3)
+    folder = write_dataset(fmt, tmp_path / "d", data, shards=1)
+    first = folder / f"part-0000{EXT[fmt]}"  # sorts before part-00000
+    if fmt == "wds":
+        write_tar(first, [])
+    else:
+        first.write_bytes(b"" if fmt == "jsonl" else b"url,caption\n")
+    r = audit(folder, blocklists=[_url_list(tmp_path, data[2]["url"])], checks=["blocklists"])
+    assert r["dataset"]["columns"]["url"] == "url" and r["blocklists"]["rows_matched"] == 1
+    assert r["dataset"]["shards_read"] == 2 and r["rows_scanned"] == 3
+
+
+def test_only_empty_shards_is_an_empty_report(tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.jsonl").write_bytes(b"")
+    r = audit(d, blocklists=[_url_list(tmp_path, "http://a.org")])
+    assert r["rows_scanned"] == 0 and r["shards_skipped"] == [] and r["blocklists"]["rows_matched"] == 0

@@ -154,13 +154,19 @@ def _check_of(reason: str) -> str:
 
 def _columns(ds: Dataset, overrides: Mapping[str, str | None], st: _State, strict: bool) -> dict[str, str | None]:
     first: str | None = None
+    empty = False
     for shard in ds.shards:
         try:
             names = shard_columns(shard)
         except Exception as exc:  # noqa: BLE001 - this shard is reported when it is scanned
             first = first or f"{shard.name}: {_one_line(exc)}"
             continue
+        if not names:  # an empty shard (no records) says nothing of the columns: ask the next
+            empty = True
+            continue
         return resolve_columns(names, overrides).names
+    if empty:
+        return resolve_columns([], {}).names
     raise InputError(f"{ds.root}: no shard could be read ({first})")
 
 
