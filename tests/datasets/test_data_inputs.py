@@ -387,3 +387,25 @@ def test_only_empty_shards_is_an_empty_report(tmp_path: Path) -> None:
     (d / "a.jsonl").write_bytes(b"")
     r = audit(d, blocklists=[_url_list(tmp_path, "http://a.org")])
     assert r["rows_scanned"] == 0 and r["shards_skipped"] == [] and r["blocklists"]["rows_matched"] == 0
+
+
+def test_one_row_one_name_whatever_the_id_type(tmp_path: Path) -> None:
+    """An engine's cast of a double or a timestamp id differs from Arrow's: a row matched by the
+    engine and flagged by a row check must still carry one name."""
+    import datetime
+
+    import pyarrow as pa
+
+    lst = _url_list(tmp_path, "http://a.org/1")
+    optout = tmp_path / "o.txt"
+    optout.write_text("a.org\n")
+    for name, ids, want in [("double", [1.0, 2.5], "1"), ("int", [7, 8], "7"), ("bool", [True, False], "true"),
+                            ("ts", [datetime.datetime(2020, 1, 1), datetime.datetime(2020, 1, 2)],
+                             "2020-01-01 00:00:00.000000")]:
+        d = tmp_path / name
+        d.mkdir()
+        pq.write_table(pa.table({"id": ids, "url": ["http://a.org/1", "http://b.org/2"]}), d / "p.parquet")
+        r = audit(d, blocklists=[lst], opt_out=optout, checks=["blocklists", "opt-out"])
+        assert [m["row"] for m in r["blocklists"]["matches"]] == [want] == r["opt_out"]["rows"], name
+        only_join = audit(d, blocklists=[lst], checks=["blocklists"])
+        assert [m["row"] for m in only_join["blocklists"]["matches"]] == [want], name

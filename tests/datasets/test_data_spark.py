@@ -73,3 +73,19 @@ def test_spark_without_id_column_names_rows_like_duckdb(tmp_path: Path) -> None:
     spark = audit(folder, blocklists=lists, checks=["blocklists"], engine="spark", spark_master=MASTER)
     assert spark["blocklists"]["matches"] == duck["blocklists"]["matches"]
     assert all(":" in m["row"] for m in spark["blocklists"]["matches"])
+
+
+def test_spark_names_numeric_ids_like_duckdb(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = tmp_path / "d"
+    d.mkdir()
+    pq.write_table(pa.table({"id": [1.0, 2.5, 3.0], "url": ["http://a.org/1", "http://a.org/2", "http://a.org/3"]}),
+                   d / "p.parquet")
+    lst = tmp_path / "l.txt"
+    lst.write_text("http://a.org/1\nhttp://a.org/2\n")
+    duck = audit(d, blocklists=[lst], checks=["blocklists"])
+    spark = audit(d, blocklists=[lst], checks=["blocklists"], engine="spark", spark_master=MASTER)
+    assert [m["row"] for m in duck["blocklists"]["matches"]] == ["1", "2.5"]
+    assert spark["blocklists"] == duck["blocklists"]
