@@ -409,3 +409,18 @@ def test_one_row_one_name_whatever_the_id_type(tmp_path: Path) -> None:
         assert [m["row"] for m in r["blocklists"]["matches"]] == [want] == r["opt_out"]["rows"], name
         only_join = audit(d, blocklists=[lst], checks=["blocklists"])
         assert [m["row"] for m in only_join["blocklists"]["matches"]] == [want], name
+
+
+def test_wds_batches_without_a_field_still_join(tmp_path: Path, monkeypatch) -> None:
+    """WebDataset batches carry the fields their samples have: a batch without any `url` must not
+    make the shard unreadable when a later batch has one."""
+    from data_builders import image
+
+    monkeypatch.setattr(inputs, "BATCH_ROWS", 2)
+    d = tmp_path / "d"
+    d.mkdir()
+    write_tar(d / "a.tar", [("s0.json", json.dumps({"url": "http://a.org/0"}).encode())])
+    write_tar(d / "b.tar", [("t0.png", image(1)), ("t1.png", image(2)), ("t2.png", image(3)),
+                            ("t2.json", json.dumps({"url": "http://a.org/1"}).encode())])
+    r = audit(d, blocklists=[_url_list(tmp_path, "http://a.org/1")], checks=["blocklists"])
+    assert r["shards_skipped"] == [] and [m["row"] for m in r["blocklists"]["matches"]] == ["t2"]

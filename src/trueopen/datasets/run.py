@@ -258,6 +258,8 @@ def _keys(batch: pa.RecordBatch, cols: dict[str, str | None]) -> pa.Table:
         c = cols.get(role)
         if c and c in batch.schema.names:
             data[role] = pc.cast(batch.column(c), pa.string())
+        elif c:  # a WebDataset batch whose samples lack the field: the same columns in every batch (concat)
+            data[role] = pa.nulls(batch.num_rows, pa.string())
     return pa.table(data)
 
 
