@@ -67,6 +67,7 @@ def test_duplicate_entries_count_once(tmp_path: Path) -> None:
     ("bad-pdq.csv", f"pdq\n{'g' * 64}\n", "record 2: not a pdq value"),
     ("latin1.txt", "http://a.org/caf\xe9\n".encode("latin-1"), "is not UTF-8 text"),
     ("huge-field.csv", "sha256\n" + "a" * 200_000 + "\n", "record 2"),
+    ("unquoted-comma.csv", "url\nhttp://a.org/x?a=1,2\n", "record 2: 2 fields, the header 1"),
 ])
 def test_bad_blocklists_are_one_line_input_errors(tmp_path: Path, name: str, content, message: str) -> None:
     with pytest.raises(InputError, match=message) as err:
@@ -146,3 +147,8 @@ def test_domain_licence_table(tmp_path: Path) -> None:
 def test_bad_domain_licence_tables(tmp_path: Path, content: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         load_domain_licenses(_write(tmp_path, "lic.csv", content))
+
+
+def test_quoted_commas_in_csv_urls(tmp_path: Path) -> None:
+    bl = load_blocklist(_write(tmp_path, "u.csv", 'url,note\n"http://a.org/x?a=1,2",x\n'))
+    assert [k for _, k, _ in bl.entries] == ["http://a.org/x?a=1,2"]

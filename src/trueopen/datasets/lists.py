@@ -82,6 +82,9 @@ def load_blocklist(path: str | Path, name: str | None = None) -> Blocklist:
         n = 1
         try:
             for n, rec in enumerate(reader, 2):
+                if len(rec) > len(header):  # an unquoted comma in a URL: the key would be cut, silently
+                    raise InputError(f"{p}: record {n}: {len(rec)} fields, the header {len(header)} "
+                                     "(quote values that contain commas)")
                 for i, kind in cols:
                     value = rec[i].strip() if i < len(rec) else ""
                     if not value:
