@@ -63,19 +63,16 @@ def _write_shard(shard: Shard, dst: Path, drop: set[int]) -> int:
                 if i not in drop:
                     out.write(line)
                     kept += 1
-        else:
-            text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-            w = csv.writer(text, lineterminator="\n")
-            records = csv_records(shard)
-            header = next(records, None)
-            if header is not None:
-                w.writerow(header)
-            for i, rec in enumerate(records):
-                if i not in drop:
-                    w.writerow(rec)
-                    kept += 1
-            text.flush()
-            text.detach()
+        else:  # each record's own bytes: kept rows stay byte-identical (quoting, line ends)
+            i = -1  # the header
+            for rec, rec_bytes in csv_records(shard):
+                if not rec:  # a blank line: not a row, kept as it is
+                    out.write(rec_bytes)
+                    continue
+                if i < 0 or i not in drop:
+                    out.write(rec_bytes)
+                    kept += 1 if i >= 0 else 0
+                i += 1
         if out is not raw:
             out.close()
     finally:

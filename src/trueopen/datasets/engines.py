@@ -36,6 +36,27 @@ def _list_rows(lists: Sequence[Blocklist]) -> pa.Table:
                      "list": pa.array([r[2] for r in rows], pa.string()), "key_sha256": pa.array([r[3] for r in rows], pa.string())})
 
 
+def parquet_ids(shard: Shard, id_col: str, rows: set[int]) -> dict[int, str | None]:
+    """The id of each of these rows of a Parquet shard, as text the way the rest of the audit
+    writes it (Arrow's cast, run._names): an engine's own cast differs (DuckDB and Spark write the
+    double 1.0 as "1.0", Arrow as "1"; timestamps differ too), and one row must have one name.
+    Read batch by batch (bounded memory), only for shards with matches."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out: dict[int, str | None] = {}
+    if not rows:
+        return out
+    offset = 0
+    for batch in pq.ParquetFile(shard.path).iter_batches(batch_size=65_536, columns=[id_col]):
+        want = [r - offset for r in rows if offset <= r < offset + batch.num_rows]
+        if want:
+            ids = pc.cast(batch.column(0).take(pa.array(want, pa.int64())), pa.string()).to_pylist()
+            out.update((offset + w, i) for w, i in zip(want, ids))
+        offset += batch.num_rows
+    return out
+
+
 def _kinds(lists: Sequence[Blocklist]) -> set[str]:
     return {k for bl in lists for k, _, _ in bl.entries if k in JOIN_KINDS}
 
@@ -84,8 +105,12 @@ class DuckDBEngine:
         if keys is None:
             path = str(shard.path).replace("'", "''")
             source = f"read_parquet('{path}', file_row_number = true)"
-            id_expr = '"' + idc.replace('"', '""') + '"' if idc else "NULL"  # cast after the join: only matches pay
-            sql = self._sql(source, columns, id_expr, "file_row_number")
+            sql = self._sql(source, columns, "NULL", "file_row_number")  # ids: parquet_ids, for the matches only
+            if sql is None:
+                return []
+            found = [(int(r), k, lst, h) for r, _i, k, lst, h in self.con.execute(sql).fetchall()]
+            ids = parquet_ids(shard, idc, {r for r, _, _, _ in found}) if idc else {}
+            return [(r, ids.get(r), k, lst, h) for r, k, lst, h in found]
         else:
             kt = keys  # noqa: F841 - read by name below
             cols = {k: k for k in JOIN_KINDS if k in keys.column_names}
@@ -144,9 +169,7 @@ class SparkEngine:
 
         if keys is None:
             df = self.spark.read.parquet(str(shard.path))
-            sel = [F.col("_metadata.row_index").alias(ROW)]
-            if columns.get("id"):
-                sel.append(F.col(f"`{columns['id']}`").cast("string").alias("id"))
+            sel = [F.col("_metadata.row_index").alias(ROW)]  # ids: parquet_ids, for the matches only
             for k in JOIN_KINDS:
                 if columns.get(k):
                     sel.append(F.col(f"`{columns[k]}`").cast("string").alias(k))
@@ -167,6 +190,9 @@ class SparkEngine:
             lst = self.lists.filter(F.col("kind") == kind)
             joined = part.join(lst, on="key", how="inner").select(ROW, "id", "kind", "list", "key_sha256")
             out.extend((int(r[0]), r[1], r[2], r[3], r[4]) for r in joined.collect())
+        if keys is None and columns.get("id"):
+            ids = parquet_ids(shard, columns["id"], {m[0] for m in out})  # type: ignore[arg-type]
+            out = [(r, ids.get(r), k, lst, h) for r, _i, k, lst, h in out]
         return out
 
     def close(self) -> None:

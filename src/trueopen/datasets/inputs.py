@@ -174,10 +174,55 @@ def open_text(shard: Shard) -> IO[bytes]:
     if shard.compression == "gzip":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if shard.compression == "zstd":
+        return io.BufferedReader(_ZstdReader(raw))
+    return raw
+
+
+class _ZstdReader(io.RawIOBase):
+    """A .zst stream that raises on a cut frame: zstandard's stream_reader (0.25) reads a truncated
+    stream as shorter data, without a word. Frames one after another are read in turn. The input
+    is fed ZSTD_FEED bytes at a time, which bounds one step's output (a zstd block is at least 4
+    bytes and at most 128 KiB out: 1 KiB in, at most 32 MiB out, even from a bomb). Reading the
+    lines of 82 MiB of JSONL: 0.34 s, stream_reader 0.24 s (this machine, 2026-12-04)."""
+
+    ZSTD_FEED = 1024
+
+    def __init__(self, raw: IO[bytes]) -> None:
         import zstandard
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))  # type: ignore[arg-type]
-    return raw
+        self._raw = raw
+        self._dctx = zstandard.ZstdDecompressor()
+        self._obj = self._dctx.decompressobj()
+        self._in_frame = False
+        self._buf = b""
+        self._pos = 0  # read so far from _buf (no slicing: a bomb's 32 MiB step read 8 KiB at a time)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # noqa: ANN001 - a writable buffer
+        while self._pos >= len(self._buf):
+            self._buf, self._pos = b"", 0
+            chunk = self._raw.read(self.ZSTD_FEED)
+            if not chunk:
+                if self._in_frame:
+                    raise ValueError("the zstd stream is truncated (its last frame does not end)")
+                return 0
+            while chunk:
+                if self._obj.eof:
+                    self._obj = self._dctx.decompressobj()
+                self._in_frame = True
+                self._buf += self._obj.decompress(chunk)
+                chunk = self._obj.unused_data if self._obj.eof else b""
+                self._in_frame = not self._obj.eof
+        n = min(len(b), len(self._buf) - self._pos)
+        b[:n] = self._buf[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def iter_batches(shard: Shard, columns: list[str] | None, max_rows: int | None = None) -> Iterator[pa.RecordBatch]:
@@ -226,14 +271,23 @@ def _scalar(v: object) -> str | None:
     return json.dumps(v, sort_keys=True, ensure_ascii=False)  # nested values as JSON text
 
 
+def bounded_lines(fh: IO[bytes]) -> Iterator[bytes]:
+    """The lines of fh, each read with a bound: a line longer than MAX_LINE_BYTES raises before
+    more than that is read (iterating the file would read a whole line, however long, into memory)."""
+    lineno = 0
+    while line := fh.readline(MAX_LINE_BYTES + 1):
+        lineno += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise ValueError(f"line {lineno} is longer than {MAX_LINE_BYTES} bytes")
+        yield line
+
+
 def _jsonl(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     names: list[str] | None = columns
     rows: list[dict[str, str | None]] = []
     seen: dict[str, None] = {}
     with open_text(shard) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if len(line) > MAX_LINE_BYTES:
-                raise ValueError(f"line {lineno} is longer than {MAX_LINE_BYTES} bytes")
+        for lineno, line in enumerate(bounded_lines(fh), 1):
             if not line.strip():
                 continue
             obj = json.loads(line)
@@ -252,20 +306,33 @@ def _jsonl(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
 def jsonl_lines(shard: Shard) -> Iterator[bytes]:
     """The shard's non-blank lines as they are (row i is the i-th), for the cleaned release."""
     with open_text(shard) as fh:
-        for line in fh:
+        for line in bounded_lines(fh):
             if line.strip():
                 yield line if line.endswith(b"\n") else line + b"\n"
 
 
-def csv_records(shard: Shard) -> Iterator[list[str]]:
-    """The header then every record of a CSV shard (Python's csv module: quoted newlines work)."""
+def csv_records(shard: Shard) -> Iterator[tuple[list[str], bytes]]:
+    """The header then every record of a CSV shard, each with the bytes it was read from (the
+    cleaned release copies those, so kept rows stay byte-identical). Python's csv module: quoted
+    newlines work; it pulls lines only as a record needs them, so the bytes consumed between two
+    records are exactly the record's. A blank line comes as an empty record."""
     csv.field_size_limit(MAX_LINE_BYTES)
+    consumed: list[bytes] = []
+
+    def lines(fh: IO[bytes]) -> Iterator[str]:
+        for i, line in enumerate(bounded_lines(fh)):
+            consumed.append(line)
+            yield line.decode("utf-8-sig" if i == 0 else "utf-8")  # a UTF-8 line never splits a character
+
     with open_text(shard) as fh:
-        yield from csv.reader(io.TextIOWrapper(fh, encoding="utf-8", newline=""))  # type: ignore[arg-type]
+        for rec in csv.reader(lines(fh)):
+            raw = b"".join(consumed)
+            consumed.clear()
+            yield rec, raw
 
 
 def _csv(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
-    records = csv_records(shard)
+    records = (rec for rec, _raw in csv_records(shard) if rec)  # blank lines are not records
     header = next(records, None)
     if header is None:
         return
@@ -305,8 +372,25 @@ def wds_samples(shard: Shard) -> Iterator[tuple[str, list[tuple[tarfile.TarInfo,
                 members = []
             key = k
             members.append((m, data))
+        _check_tar_end(tf)
     if members:
         yield key, members  # type: ignore[misc]
+
+
+def _check_tar_end(tf: tarfile.TarFile) -> None:
+    """tarfile stops quietly at a truncated or damaged header after the first one (it reads it as
+    the end of the archive), which would drop the rest of the shard without a word: what follows
+    the last member must be the zero blocks that end a tar, else the shard is corrupt."""
+    fh = tf.fileobj
+    assert fh is not None
+    fh.seek(tf.offset)
+    size = 0
+    while chunk := fh.read(1 << 16):
+        if chunk.count(0) != len(chunk):
+            raise ValueError(f"damaged tar header or data after the end of the archive at byte {tf.offset + size}")
+        size += len(chunk)
+    if size < tarfile.BLOCKSIZE:
+        raise ValueError(f"the tar archive is truncated at byte {tf.offset + size} (no end-of-archive blocks)")
 
 
 def _wds(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:

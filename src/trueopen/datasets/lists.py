@@ -79,15 +79,22 @@ def load_blocklist(path: str | Path, name: str | None = None) -> Blocklist:
         lines = [ln for ln in text.splitlines(keepends=True) if not ln.lstrip().startswith("#")]
         reader = csv.reader(io.StringIO("".join(lines)))
         next(reader, None)
-        for n, rec in enumerate(reader, 2):
-            for i, kind in cols:
-                value = rec[i].strip() if i < len(rec) else ""
-                if not value:
-                    continue
-                key = normalise_key(kind, value)
-                if key is None:
-                    raise InputError(f"{p}: record {n}: not a {kind} value")
-                entries.add((kind, key, key_sha256(key)))
+        n = 1
+        try:
+            for n, rec in enumerate(reader, 2):
+                if len(rec) > len(header):  # an unquoted comma in a URL: the key would be cut, silently
+                    raise InputError(f"{p}: record {n}: {len(rec)} fields, the header {len(header)} "
+                                     "(quote values that contain commas)")
+                for i, kind in cols:
+                    value = rec[i].strip() if i < len(rec) else ""
+                    if not value:
+                        continue
+                    key = normalise_key(kind, value)
+                    if key is None:
+                        raise InputError(f"{p}: record {n}: not a {kind} value")
+                    entries.add((kind, key, key_sha256(key)))
+        except csv.Error as exc:  # an over-long field (MAX_FIELD), a stray quote: the list's fault
+            raise InputError(f"{p}: record {n + 1}: {exc}") from None
     else:
         for n, line in enumerate(text.splitlines(), 1):
             s = line.strip()
@@ -128,7 +135,10 @@ def load_domains(path: str | Path, what: str = "opt-out list") -> frozenset[str]
 def load_domain_licenses(path: str | Path) -> dict[str, str]:
     """The domain→licence table: a CSV with `domain` and `license` (or `licence`) columns."""
     p = Path(path).expanduser()
-    rows = list(csv.reader(io.StringIO(_read(p, "domain licence table"))))
+    try:
+        rows = list(csv.reader(io.StringIO(_read(p, "domain licence table"))))
+    except csv.Error as exc:
+        raise InputError(f"{p}: not a readable CSV ({exc})") from None
     if not rows:
         raise InputError(f"{p}: empty domain licence table")
     head = [h.strip().lower() for h in rows[0]]

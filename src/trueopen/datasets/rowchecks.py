@@ -3,6 +3,7 @@ opt-out domains and counts of personal data (rules in data/datasets/row_rules.ym
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -82,9 +83,15 @@ def _strings(batch: pa.RecordBatch, name: str | None) -> list[str | None] | None
     if not name or name not in batch.schema.names:
         return None
     col = batch.column(name)
-    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-        col = pc.cast(col, pa.string(), safe=False) if not pa.types.is_binary(col.type) else pc.cast(col, pa.string())
-    return col.to_pylist()
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return col.to_pylist()
+    try:
+        return pc.cast(col, pa.string(), safe=False).to_pylist()
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        # a struct/list/map column (Parquet `metadata` often is one) has no cast to text: its
+        # values as JSON text, where a licence mark is found as in JSONL's nested values
+        return [None if v is None else json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
+                for v in col.to_pylist()]
 
 
 def check_rows(batch: pa.RecordBatch, names: list[str], columns: dict[str, str | None], *,
@@ -126,7 +133,11 @@ def check_rows(batch: pa.RecordBatch, names: list[str], columns: dict[str, str |
         text = batch.column(text_col)
         if not pa.types.is_string(text.type):
             text = pc.cast(text, pa.string())
-        counts = {k: pc.count_substring_regex(text, pattern=p).to_pylist() for k, p in rules()["personal_data"].items()}
+        counts: dict[str, list[int | None]] = {}
+        for k, p in rules()["personal_data"].items():  # most specific first; what one kind counted is blanked
+            counts[k] = pc.count_substring_regex(text, pattern=p).to_pylist()
+            if any(counts[k]):
+                text = pc.replace_substring_regex(text, pattern=p, replacement=" ")
         for i in range(batch.num_rows):
             row = {k: int(v[i] or 0) for k, v in counts.items() if v[i]}
             if row:

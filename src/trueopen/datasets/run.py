@@ -169,13 +169,21 @@ def _check_of(reason: str) -> str:
 
 
 def _columns(ds: Dataset, overrides: Mapping[str, str | None], st: _State, strict: bool) -> dict[str, str | None]:
+    first: str | None = None
+    empty = False
     for shard in ds.shards:
         try:
             names = shard_columns(shard)
-        except Exception:  # noqa: BLE001 - this shard is reported when it is scanned
+        except Exception as exc:  # noqa: BLE001 - this shard is reported when it is scanned
+            first = first or f"{shard.name}: {_one_line(exc)}"
+            continue
+        if not names:  # an empty shard (no records) says nothing of the columns: ask the next
+            empty = True
             continue
         return resolve_columns(names, overrides).names
-    raise InputError(f"{ds.root}: no shard could be read")
+    if empty:
+        return resolve_columns([], {}).names
+    raise InputError(f"{ds.root}: no shard could be read ({first})")
 
 
 def row_name(shard: Shard, row: int, ident: str | None, has_id: bool) -> str:
@@ -266,6 +274,8 @@ def _keys(batch: pa.RecordBatch, cols: dict[str, str | None]) -> pa.Table:
         c = cols.get(role)
         if c and c in batch.schema.names:
             data[role] = pc.cast(batch.column(c), pa.string())
+        elif c:  # a WebDataset batch whose samples lack the field: the same columns in every batch (concat)
+            data[role] = pa.nulls(batch.num_rows, pa.string())
     return pa.table(data)
 
 

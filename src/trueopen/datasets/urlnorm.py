@@ -46,13 +46,19 @@ def _pct(m: re.Match[str]) -> str:
     return ch if _UNRESERVED.match(ch) else "%" + m.group(1).upper()
 
 
+def _lower(s: str) -> str:
+    """Lower case as DuckDB's lower() does: of all code points, only U+0130 (dotted capital I)
+    lowers differently in Python (to two, "i" + U+0307; DuckDB gives "i"), checked over all of them."""
+    return s.replace("\u0130", "i").lower()
+
+
 def normalise_url(url: str | None) -> str | None:
     """The URL as blocklists compare it (data/datasets/url_rules.yml, in that order)."""
     if url is None:
         return None
     u = url.strip(WHITESPACE).split("#", 1)[0]
     m = _HEAD.match(u)
-    head, rest = (m.group(0).lower(), u[m.end():]) if m else ("", u)
+    head, rest = (_lower(m.group(0)), u[m.end():]) if m else ("", u)
     head = _PORT_HTTPS.sub(r"\1", _PORT_HTTP.sub(r"\1", head))
     head = _WWW.sub(r"\1", head)
     path, sep, query = rest.partition("?")
