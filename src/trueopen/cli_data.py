@@ -71,6 +71,8 @@ def audit_cmd(
                       "Apache Spark (pip install 'trueopen[spark]').")] = EngineName.duckdb,
     spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).",
                             show_default=False)] = None,
+    memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", metavar="SIZE", help="DuckDB's memory for "
+                            "the joins (default 80% of RAM); past it DuckDB spills to disk.", show_default=False)] = None,
     pdq_distance: Annotated[int, typer.Option("--pdq-distance", min=0, max=256, help="PDQ Hamming distance that "
                             "counts as a match (Meta recommends 31).")] = 31,
     near_dup_threshold: Annotated[float, typer.Option("--near-dup-threshold", min=0.0, max=1.0, help="Jaccard "
@@ -143,7 +145,7 @@ def audit_cmd(
             report = run_audit(path, revision=revision, offline=True if offline else None, max_download=limit, blocklists=blocklist or [], opt_out=opt_out, domain_licenses=domain_licenses,
                                columns=columns, checks=checks, engine=engine.value, spark_master=spark_master,
                                pdq_distance=pdq_distance, near_dup_threshold=near_dup_threshold,
-                               spun_min_score=spun_min_score,
+                               spun_min_score=spun_min_score, memory_limit=memory_limit,
                                write_clean=write_clean, remove=remove or ["blocklists"], strict=strict,
                                max_evidence=max_evidence, progress=progress)
         if format is DataFormat.json:

@@ -76,7 +76,14 @@ class DuckDBEngine:
         # Streams: no insertion order to keep, spill to a temp folder past the memory limit.
         self.con.execute("SET preserve_insertion_order = false")
         if memory_limit:
-            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+            from trueopen.sources.options import parse_size
+
+            try:
+                limit = parse_size(memory_limit)
+            except ValueError as exc:
+                raise InputError(f"--memory-limit: {exc}") from None
+            # past the limit DuckDB spills the join to its temporary folder instead of failing
+            self.con.execute(f"SET memory_limit = '{limit}B'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         for sql in duckdb_macros():
@@ -100,6 +107,18 @@ class DuckDBEngine:
                         f"JOIN (SELECT * FROM lists WHERE kind = '{kind}') l ON l.key = s.key")
         return " UNION ALL ".join(arms) if arms else None
 
+    def _run(self, sql: str, shard: Shard) -> list[tuple]:
+        """The query's rows. Running out of memory is the engine's failure, not the shard's: it stops the
+        audit (a shard skipped for it would silently drop its matches)."""
+        import duckdb
+
+        try:
+            return self.con.execute(sql).fetchall()
+        except duckdb.OutOfMemoryException as exc:
+            limit = self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            raise InputError(f"{shard.name}: DuckDB ran out of memory in the blocklist join (limit {limit}; "
+                             f"raise --memory-limit): {' '.join(str(exc).split())[:160]}") from None
+
     def match(self, shard: Shard, keys: pa.Table | None, columns: dict[str, str | None]) -> list[Match]:
         idc = columns.get("id")
         if keys is None:
@@ -108,7 +127,7 @@ class DuckDBEngine:
             sql = self._sql(source, columns, "NULL", "file_row_number")  # ids: parquet_ids, for the matches only
             if sql is None:
                 return []
-            found = [(int(r), k, lst, h) for r, _i, k, lst, h in self.con.execute(sql).fetchall()]
+            found = [(int(r), k, lst, h) for r, _i, k, lst, h in self._run(sql, shard)]
             ids = parquet_ids(shard, idc, {r for r, _, _, _ in found}) if idc else {}
             return [(r, ids.get(r), k, lst, h) for r, k, lst, h in found]
         else:
@@ -118,7 +137,7 @@ class DuckDBEngine:
             sql = self._sql("kt", cols, id_expr, ROW)
         if sql is None:
             return []
-        return [(int(r), i, k, lst, h) for r, i, k, lst, h in self.con.execute(sql).fetchall()]
+        return [(int(r), i, k, lst, h) for r, i, k, lst, h in self._run(sql, shard)]
 
     def close(self) -> None:
         self.con.close()
@@ -199,9 +218,9 @@ class SparkEngine:
         self.spark.stop()
 
 
-def make_engine(name: str, lists: Sequence[Blocklist], master: str | None = None) -> Engine:
+def make_engine(name: str, lists: Sequence[Blocklist], master: str | None = None, memory_limit: str | None = None) -> Engine:
     if name == "duckdb":
-        return DuckDBEngine(lists)
+        return DuckDBEngine(lists, memory_limit=memory_limit)
     if name == "spark":
         return SparkEngine(lists, master or "local[*]")
     raise InputError(f"--engine {name}: unknown (duckdb, spark)")

@@ -72,7 +72,8 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
           spun_min_score: float | None = None, write_clean: str | Path | None = None,
           remove: Iterable[str] = ("blocklists",), strict: bool = False, max_evidence: int = 1000,
           progress: Callable[[int], None] | None = None, revision: str | None = None,
-          max_download: int = DEFAULT_MAX_DOWNLOAD, offline: bool | None = None, token: str | None = None) -> dict[str, Any]:
+          max_download: int = DEFAULT_MAX_DOWNLOAD, offline: bool | None = None, token: str | None = None,
+          memory_limit: str | None = None) -> dict[str, Any]:
     """Audit a dataset (Parquet, JSONL, CSV or WebDataset; a file or a folder of shards, a Hub
     dataset `hf://datasets/ORG/NAME` or an HF cache folder) against blocklists and rules; returns
     the report (a JSON-ready dict) and, with `write_clean`, writes the cleaned release there.
@@ -128,7 +129,7 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
     if join_lists:
         from trueopen.datasets.engines import make_engine
 
-        eng = make_engine(engine, join_lists, spark_master)
+        eng = make_engine(engine, join_lists, spark_master, memory_limit)
     want_text = bool({"duplicates", "disguised-copies"} & run)
     python_pass = bool({"licences", "personal-data"} & run) or optout is not None or pdq_index is not None or \
         ("duplicates" in run) or ds.fmt != "parquet"
