@@ -114,6 +114,7 @@ def url_inputs(rows: int, entries: int) -> tuple[Path, Path]:
 BARE_RAW = textwrap.dedent("""
     import json, sys, duckdb
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     n = con.execute(f"SELECT count(*) FROM read_parquet('{sys.argv[1]}') s "
                     f"WHERE s.url IN (SELECT url FROM read_csv('{sys.argv[2]}'))").fetchone()[0]
     print(json.dumps({"rows_matched": n}))
@@ -123,6 +124,7 @@ BARE_NORMALISED = textwrap.dedent("""
     import json, sys, duckdb
     from trueopen.datasets.urlnorm import duckdb_key_query, duckdb_macros
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     for sql in duckdb_macros():
         con.execute(sql)
     listed = duckdb_key_query("read_csv('" + sys.argv[2] + "')", "url", [("1", "one")])

@@ -41,3 +41,17 @@ def test_running_out_of_memory_stops_the_audit_with_one_line(big: tuple[Path, Pa
 def test_a_bad_memory_limit_is_one_line(big: tuple[Path, Path]) -> None:
     with pytest.raises(InputError, match="--memory-limit"):
         audit(big[0], blocklists=[big[1]], checks=["blocklists"], memory_limit="lots")
+
+
+def test_duckdb_never_draws_its_progress_bar_on_stdout(big: tuple[Path, Path], capfd: pytest.CaptureFixture) -> None:
+    """DuckDB draws a progress bar on stdout for queries over 2 s (inside `--format json` output). It
+    cannot be forced for a short query here (setting its wait to 0 turns the bar back on), so the
+    setting itself is checked, and that a real join prints nothing."""
+    from trueopen.datasets.engines import DuckDBEngine
+    from trueopen.datasets.inputs import discover
+    from trueopen.datasets.lists import load_blocklists
+
+    engine = DuckDBEngine(load_blocklists([big[1]]))
+    assert engine.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+    engine.match(discover(big[0]).shards[0], None, {"url": "url", "id": "id"})
+    assert capfd.readouterr().out == ""

@@ -75,6 +75,8 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         # Streams: no insertion order to keep, spill to a temp folder past the memory limit.
         self.con.execute("SET preserve_insertion_order = false")
+        # DuckDB draws a progress bar on stdout for queries over 2 s: it would land inside --format json
+        self.con.execute("SET enable_progress_bar = false")
         if memory_limit:
             from trueopen.sources.options import parse_size
 
