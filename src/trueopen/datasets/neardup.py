@@ -12,15 +12,14 @@ such as « » or 。 stays part of its word)."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 from array import array
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+
+from trueopen.datasets.lsh import Spill, band_keys, candidate_pairs, mix
 
 SHINGLE = 3  # words per shingle: short enough for captions of a dozen words
 NUM_PERM = 128
@@ -29,7 +28,6 @@ SEED = 20_240_521
 BATCH = 8_192  # documents shingled together at most
 MAX_BATCH_BYTES = 1 << 20  # and at most this much text (the power tables are this long)
 MAX_DOC_BYTES = 256 << 10  # a longer text is shingled on its first 256 KiB
-LARGE_BUCKET = 64  # a band bucket bigger than this is linked by a chain, not by every pair
 
 _M = np.uint64(0xFFFFFFFFFFFFFFFF)
 _P = np.uint64(1_099_511_628_211)  # FNV-64 prime: odd, so invertible modulo 2^64
@@ -47,14 +45,6 @@ class Cluster:
     rows: tuple[str, ...]
     exact: bool
     docs: tuple[int, ...] = ()  # the documents' positions in the input stream
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: spreads the bits of polynomial hashes before MinHash."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
 
 
 @cache
@@ -98,14 +88,14 @@ def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.n
         prefix = np.zeros(n + 1, dtype=np.uint64)
         np.cumsum(vals, dtype=np.uint64, out=prefix[1:])
         # (S[e] - S[s]) * P^s = sum b_i * P^(s-i): a polynomial in the word's own bytes
-        words = _mix((prefix[ends] - prefix[starts]) * pw[starts])
+        words = mix((prefix[ends] - prefix[starts]) * pw[starts])
     doc_start = np.concatenate(([0], np.cumsum([len(e) + 1 for e in encoded[:-1]]))).astype(np.int64)
     wdoc = np.searchsorted(doc_start, starts, side="right") - 1
     counts = np.bincount(wdoc, minlength=len(texts))
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     with np.errstate(over="ignore"):
         if len(words) >= SHINGLE:
-            sh = _mix(words[:-2] * np.uint64(0x9E3779B97F4A7C15) + words[1:-1] * np.uint64(0xC2B2AE3D27D4EB4F) + words[2:])
+            sh = mix(words[:-2] * np.uint64(0x9E3779B97F4A7C15) + words[1:-1] * np.uint64(0xC2B2AE3D27D4EB4F) + words[2:])
             same = wdoc[:-2] == wdoc[2:]
             sh, sdoc = sh[same], wdoc[:-2][same]
         else:
@@ -113,7 +103,7 @@ def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.n
         # A text of one or two words is one shingle of its words.
         short = np.flatnonzero((counts > 0) & (counts < SHINGLE))
         if len(short):
-            extra = [_mix(np.array([words[first[d]: first[d] + counts[d]].sum(dtype=np.uint64) * np.uint64(3)
+            extra = [mix(np.array([words[first[d]: first[d] + counts[d]].sum(dtype=np.uint64) * np.uint64(3)
                                     + np.uint64(counts[d])], dtype=np.uint64))[0] for d in short.tolist()]
             sh = np.concatenate((sh, np.array(extra, dtype=np.uint64)))
             sdoc = np.concatenate((sdoc, short))
@@ -123,44 +113,16 @@ def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.n
         # Exact key: the word sequence, position-mixed and summed per document.
         pos = np.arange(len(words), dtype=np.uint64) - np.repeat(first, counts).astype(np.uint64)
         exact = np.zeros(len(texts), dtype=np.uint64)
-        np.add.at(exact, wdoc, _mix(words ^ _mix(pos + np.uint64(1))))
-        exact = _mix(exact + counts.astype(np.uint64))
+        np.add.at(exact, wdoc, mix(words ^ mix(pos + np.uint64(1))))
+        exact = mix(exact + counts.astype(np.uint64))
     return sh, offsets, exact
-
-
-class _Spill:
-    """Rows of fixed width (signatures, band keys) or names, appended to a temporary file and read
-    back by memory map: the documents' state stays on disk, not in RAM."""
-
-    def __init__(self, suffix: str) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="trueopen-neardup-", suffix=suffix)
-        self.fh = os.fdopen(fd, "wb")
-        self.n = 0
-
-    def add(self, data: bytes, count: int) -> None:
-        self.fh.write(data)
-        self.n += count
-
-    def matrix(self, dtype: type, width: int) -> np.ndarray:
-        self.fh.close()
-        if not self.n:
-            return np.empty((0, width), dtype=dtype)
-        return np.memmap(self.path, dtype=dtype, mode="r", shape=(self.n, width))
-
-    def close(self) -> None:
-        if not self.fh.closed:
-            self.fh.close()
-        try:
-            os.unlink(self.path)
-        except OSError:
-            pass
 
 
 class _Names:
     """Document names spilled to disk; only the names of clustered documents are read back."""
 
     def __init__(self) -> None:
-        self.spill = _Spill(".names")
+        self.spill = Spill(".names")
         self.ends = array("q")
         self.size = 0
 
@@ -220,7 +182,7 @@ def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> li
     names = _Names()
     keys: list[np.ndarray] = []  # per batch: the exact key of each document
     signed: list[np.ndarray] = []  # per batch: the documents that have words (one signature row each)
-    sigs, bands = _Spill(".sig"), _Spill(".bands")
+    sigs, bands = Spill(".sig"), Spill(".bands")
     parent: dict[int, int] = {}  # union-find over linked documents only
 
     def find(x: int) -> int:
@@ -252,7 +214,7 @@ def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> li
                 m = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat[sel], sub_off, NUM_PERM, SEED)
                 rows = np.array(m.to_rows(), dtype=np.uint32)
                 sigs.add(rows.tobytes(), len(rows))
-                bands.add(_band_keys(rows).tobytes(), len(rows))
+                bands.add(band_keys(rows, BANDS, ROWS).tobytes(), len(rows))
         doc_of = np.concatenate(signed) if signed else np.empty(0, np.int64)  # signature row -> document
         exact_keys = np.concatenate(keys) if keys else np.empty(0, np.uint64)
         del keys, signed
@@ -263,9 +225,9 @@ def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> li
             union(int(doc_of[rep[r]]), int(doc_of[r]))
         exact_docs = {int(d) for d in doc_of[rep != np.arange(len(rep))]} | {int(doc_of[x]) for x in rep[rep != np.arange(len(rep))]}
         sig = sigs.matrix(np.uint32, NUM_PERM)
-        band_keys = bands.matrix(np.uint64, BANDS)
+        keys = bands.matrix(np.uint64, BANDS)
         reps = np.unique(first)
-        for a, b in _candidate_pairs(band_keys, reps):
+        for a, b in candidate_pairs(keys, reps):
             if np.count_nonzero(sig[a] == sig[b]) >= threshold * NUM_PERM:
                 union(int(doc_of[a]), int(doc_of[b]))
         groups: dict[int, list[int]] = {}
@@ -282,49 +244,3 @@ def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> li
         names.close()
     return [Cluster(tuple(named[d] for d in g), exact=not (set(g) & near) and len({key_of.get(d) for d in g}) == 1,
                     docs=tuple(g)) for g in members]
-
-
-def _band_keys(rows: np.ndarray) -> np.ndarray:
-    """(n, BANDS) 64-bit keys: two signatures agree on a band exactly when their keys for it do
-    (up to 64-bit collisions, which only add candidates to verify)."""
-    cols = np.ascontiguousarray(rows).view(np.uint64)  # (n, NUM_PERM / 2): two 32-bit values per word
-    per = ROWS // 2
-    out = np.empty((len(rows), BANDS), dtype=np.uint64)
-    for band in range(BANDS):
-        key = np.full(len(rows), np.uint64(band))
-        for c in range(band * per, (band + 1) * per):
-            key = _mix(key ^ cols[:, c])
-        out[:, band] = key
-    return out
-
-
-def _candidate_pairs(band_keys: np.ndarray, rows: np.ndarray) -> Iterator[tuple[int, int]]:
-    """Pairs of signature rows (among `rows`) that agree on all rows of at least one band, each once."""
-    if len(rows) < 2:
-        return
-    seen: set[tuple[int, int]] = set()
-    for band in range(BANDS):
-        key = np.asarray(band_keys[rows, band])
-        order = np.argsort(key, kind="stable")
-        k = key[order]
-        same = np.flatnonzero(k[1:] == k[:-1])
-        if not len(same):
-            continue
-        # runs of equal keys: only the (few) buckets with two or more documents reach Python
-        run_start = same[np.concatenate(([True], np.diff(same) != 1))]
-        run_end = same[np.concatenate((np.diff(same) != 1, [True]))] + 2
-        for lo, hi in zip(run_start.tolist(), run_end.tolist()):
-            g = sorted(rows[order[lo:hi]].tolist())
-            if len(g) > LARGE_BUCKET:
-                links = zip(g, g[1:])  # a chain: clusters still join when neighbours are similar
-            else:
-                links = ((x, y) for i, x in enumerate(g) for y in g[i + 1:])
-            for pair in links:
-                if pair not in seen:
-                    seen.add(pair)
-                    yield pair
-
-
-def text_key(text: str) -> str:
-    """A stable name of a normalised text (sha256 of the 64-bit key), for evidence."""
-    return hashlib.sha256(int(shingle_hashes([text])[2][0]).to_bytes(8, "big")).hexdigest()

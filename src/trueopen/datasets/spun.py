@@ -30,6 +30,8 @@ from importlib import resources
 
 import numpy as np
 
+from trueopen.datasets.lsh import Spill, band_keys, candidate_pairs
+
 N = 8  # tokens per skeleton n-gram
 MIN_KEPT = 3  # an n-gram needs this many function words, numbers or marks to say something about structure
 # A text needs this many distinct skeleton n-grams (about two sentences) to be compared at all: short
@@ -138,17 +140,15 @@ def _candidates(docs: Iterable[tuple[str, str]]) -> tuple[set[tuple[int, int]], 
     of the documents that have features."""
     import rensa
 
-    from trueopen.datasets.neardup import _Spill
-
     names: list[str] = []
     rows = array("q")  # band-key row -> document position
-    bands = _Spill(".spun-bands")
+    bands = Spill(".spun-bands")
     batch_sets: list[list[str]] = []
 
     def flush() -> None:
         if batch_sets:
             m = rensa.RMinHash.digest_matrix_from_token_sets(batch_sets, NUM_PERM, SEED)
-            keys = _band_keys(np.array(m.to_rows(), dtype=np.uint32))
+            keys = band_keys(np.array(m.to_rows(), dtype=np.uint32), BANDS, ROWS)
             bands.add(keys.tobytes(), len(keys))
             batch_sets.clear()
 
@@ -163,7 +163,7 @@ def _candidates(docs: Iterable[tuple[str, str]]) -> tuple[set[tuple[int, int]], 
                     flush()
         flush()
         pairs: set[tuple[int, int]] = set()
-        for a, b in _banded(bands.matrix(np.uint64, BANDS)):
+        for a, b in candidate_pairs(bands.matrix(np.uint64, BANDS)):
             pairs.add((rows[a], rows[b]))
             if len(pairs) >= MAX_PAIRS:
                 break
@@ -171,39 +171,3 @@ def _candidates(docs: Iterable[tuple[str, str]]) -> tuple[set[tuple[int, int]], 
         bands.close()
     wanted = {d for p in pairs for d in p}
     return pairs, {d: names[d] for d in wanted}
-
-
-def _band_keys(sig: np.ndarray) -> np.ndarray:
-    """(n, BANDS) 64-bit keys of the signatures' bands (equal keys: candidates)."""
-    from trueopen.datasets.neardup import _mix
-
-    per = ROWS // 2
-    words = np.ascontiguousarray(sig).view(np.uint64)
-    out = np.empty((len(sig), BANDS), dtype=np.uint64)
-    for band in range(BANDS):
-        key = np.full(len(sig), np.uint64(band))
-        for c in range(band * per, (band + 1) * per):
-            key = _mix(key ^ words[:, c])
-        out[:, band] = key
-    return out
-
-
-def _banded(band_keys: np.ndarray) -> Iterator[tuple[int, int]]:
-    """Rows whose keys agree on at least one band."""
-    from trueopen.datasets.neardup import LARGE_BUCKET
-
-    for band in range(BANDS):
-        key = np.asarray(band_keys[:, band])
-        order = np.argsort(key, kind="stable")
-        k = key[order]
-        same = np.flatnonzero(k[1:] == k[:-1])
-        if not len(same):
-            continue
-        starts = same[np.concatenate(([True], np.diff(same) != 1))]
-        ends = same[np.concatenate((np.diff(same) != 1, [True]))] + 2
-        for lo, hi in zip(starts.tolist(), ends.tolist()):
-            g = sorted(order[lo:hi].tolist())
-            if len(g) > LARGE_BUCKET:
-                yield from zip(g, g[1:])
-            else:
-                yield from ((x, y) for i, x in enumerate(g) for y in g[i + 1:])
