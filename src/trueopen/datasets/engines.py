@@ -47,13 +47,19 @@ def parquet_ids(shard: Shard, id_col: str, rows: set[int]) -> dict[int, str | No
     out: dict[int, str | None] = {}
     if not rows:
         return out
+    import numpy as np
+
+    wanted = np.array(sorted(rows), dtype=np.int64)
     offset = 0
     for batch in pq.ParquetFile(shard.path).iter_batches(batch_size=65_536, columns=[id_col]):
-        want = [r - offset for r in rows if offset <= r < offset + batch.num_rows]
-        if want:
-            ids = pc.cast(batch.column(0).take(pa.array(want, pa.int64())), pa.string()).to_pylist()
-            out.update((offset + w, i) for w, i in zip(want, ids))
+        lo, hi = np.searchsorted(wanted, [offset, offset + batch.num_rows])  # this batch's rows, without a scan of all
+        if hi > lo:
+            want = wanted[lo:hi] - offset
+            ids = pc.cast(batch.column(0).take(pa.array(want)), pa.string()).to_pylist()
+            out.update(zip((want + offset).tolist(), ids))
         offset += batch.num_rows
+        if offset > wanted[-1]:
+            break
     return out
 
 
