@@ -114,11 +114,6 @@ def test_unusable_paths_are_one_line_errors(tmp_path: Path, make, message: str) 
     assert "\n" not in str(err.value)
 
 
-def test_hub_paths_are_refused_for_now() -> None:
-    with pytest.raises(InputError, match="Hub datasets"):
-        discover("hf://datasets/org/name")
-
-
 # ---- columns
 
 
