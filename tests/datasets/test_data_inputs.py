@@ -114,6 +114,12 @@ def test_unusable_paths_are_one_line_errors(tmp_path: Path, make, message: str) 
     assert "\n" not in str(err.value)
 
 
+def test_a_hub_target_is_no_local_path_for_discover() -> None:
+    """Hub datasets are resolved to an HF cache snapshot first (datasets/hub.py, tests/hub/test_hub_datasets.py)."""
+    with pytest.raises(InputError, match="no such file or folder"):
+        discover("hf://datasets/org/name")
+
+
 # ---- columns
 
 

@@ -36,7 +36,7 @@ def test_full_report(make_ds, tmp_path: Path) -> None:
     assert "columns: license=license, md5=md5, sha256=sha256, text=caption, url=url" in text
     assert "skipped part-00002.jsonl: JSONDecodeError" in text
     for row in (["blocklist", "l.txt (url 1)", "1"], ["blocklists", "any list", "1"],
-                ["opt-out", "optout.txt (1 domain", "1"], ["duplicates (text)", "1 in 1 cluster"],
+                ["opt-out", "optout.txt (1 domain)", "1"], ["duplicates (text)", "1 in 1 cluster"],
                 ["personal data", "caption: email 1", "1"], ["CC-BY-4.0", "6", "100.0 %"], ["(none known)", "0", "0.0 %"]):
         assert any(all(cell in line for cell in row) for line in text.splitlines()), row
     assert "data card README.md: describes" in text and "list of public sources" in text
