@@ -239,3 +239,13 @@ def test_rows_dropped_by_index_not_by_content(tmp_path: Path) -> None:
     (tmp_path / "l.txt").write_text("http://b.org/y\n")
     audit(d, blocklists=[tmp_path / "l.txt"], checks=["blocklists"], write_clean=tmp_path / "out")
     assert (tmp_path / "out" / "part-00000.jsonl").read_text() == '{"url": "http://a.org/x"}\n'
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cleaned_release_is_deterministic(make_ds, tmp_path: Path, fmt: str) -> None:
+    data = hashed_rows()
+    folder = make_ds(fmt, data, shards=2)
+    lists = _lists(tmp_path, data)
+    audit(folder, blocklists=lists, checks=["blocklists"], write_clean=tmp_path / "a")
+    audit(folder, blocklists=lists, checks=["blocklists"], write_clean=tmp_path / "b")
+    assert tree_hashes(tmp_path / "a") == tree_hashes(tmp_path / "b")
