@@ -167,3 +167,10 @@ def test_real_process(dataset, tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().startswith("trueopen: error:") and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_spark_engine_without_pyspark_is_one_line(dataset, monkeypatch) -> None:
+    folder, lst, _ = dataset
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import fails as if PySpark were not installed
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    _one_line_error(cli(folder, "-b", lst, "--engine", "spark"), "--engine spark needs PySpark")
