@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 
 FORMATS = ("parquet", "jsonl", "jsonl.gz", "jsonl.zst", "csv", "wds")
 EXT = {"parquet": ".parquet", "jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "jsonl.zst": ".jsonl.zst", "csv": ".csv",
-       "wds": ".tar"}
+       "csv.gz": ".csv.gz", "csv.zst": ".csv.zst", "wds": ".tar"}
 
 
 def image(seed: int, fmt: str = "PNG", size: int = 64) -> bytes:
@@ -70,23 +70,27 @@ def _write_one(fmt: str, path: Path, part: Sequence[dict[str, str]], start: int)
         names = list(dict.fromkeys(k for r in part for k in r))
         pq.write_table(pa.table({k: pa.array([r.get(k) for r in part], pa.string()) for k in names}), path)
     elif fmt.startswith("jsonl"):
-        data = b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in part)
-        if fmt == "jsonl.gz":
-            data = gzip.compress(data, mtime=0)
-        elif fmt == "jsonl.zst":
-            data = zstandard.ZstdCompressor().compress(data)
-        path.write_bytes(data)
-    elif fmt == "csv":
+        path.write_bytes(_compress(fmt, b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in part)))
+    elif fmt.startswith("csv"):
         names = list(dict.fromkeys(k for r in part for k in r))
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(names)
-            for r in part:
-                w.writerow([r.get(k, "") for k in names])
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(names)
+        for r in part:
+            w.writerow([r.get(k, "") for k in names])
+        path.write_bytes(_compress(fmt, buf.getvalue().encode()))
     elif fmt == "wds":
         write_tar(path, wds_members(part, start))
     else:
         raise ValueError(fmt)
+
+
+def _compress(fmt: str, data: bytes) -> bytes:
+    if fmt.endswith(".gz"):
+        return gzip.compress(data, mtime=0)
+    if fmt.endswith(".zst"):
+        return zstandard.ZstdCompressor().compress(data)
+    return data
 
 
 def wds_members(part: Sequence[dict[str, str]], start: int = 0) -> list[tuple[str, bytes]]:

@@ -167,3 +167,37 @@ def test_real_process(dataset, tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().startswith("trueopen: error:") and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_spark_engine_without_pyspark_is_one_line(dataset, monkeypatch) -> None:
+    folder, lst, _ = dataset
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import fails as if PySpark were not installed
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    _one_line_error(cli(folder, "-b", lst, "--engine", "spark"), "--engine spark needs PySpark")
+
+
+def test_list_and_column_options(make_ds, tmp_path: Path) -> None:
+    data = [{"link": f"https://cdn{i}.site{i % 2}.org/x.jpg", "body": f"mail me at p{i}@mail.example", "key": f"k{i}"}
+            for i in range(4)]
+    folder = make_ds("csv", data)
+    optout = tmp_path / "optout.txt"
+    optout.write_text("site1.org\n")
+    lic = tmp_path / "lic.csv"
+    lic.write_text("domain,license\nsite0.org,CC-BY-4.0\n")
+    r = cli(folder, "--opt-out", optout, "--domain-licenses", lic, "--url-column", "link", "--text-column", "body",
+            "--id-column", "key", "-f", "json", "--skip", "duplicates", "--skip", "disguised-copies")
+    assert r.exit_code == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["opt_out"]["rows"] == ["k1", "k3"]
+    assert report["licences"]["by_licence"] == [{"license": "CC-BY-4.0", "rows": 2, "share": 0.5}]
+    assert report["personal_data"]["totals"] == {"email": 4} and "mail.example" not in r.stdout
+
+
+def test_progress_counts_every_row(make_ds) -> None:
+    from trueopen.datasets import audit
+
+    for fmt, checks in (("parquet", ["blocklists"]), ("parquet", None), ("jsonl", ["blocklists"]), ("wds", None)):
+        seen: list[int] = []
+        r = audit(make_ds(fmt, hashed_rows(5), shards=2, name=f"p-{fmt}-{checks is None}"), checks=checks,
+                  progress=seen.append)
+        assert sum(seen) == r["rows_scanned"] == 5, (fmt, checks)

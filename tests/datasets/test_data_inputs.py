@@ -425,3 +425,10 @@ def test_wds_batches_without_a_field_still_join(tmp_path: Path, monkeypatch) -> 
                             ("t2.json", json.dumps({"url": "http://a.org/1"}).encode())])
     r = audit(d, blocklists=[_url_list(tmp_path, "http://a.org/1")], checks=["blocklists"])
     assert r["shards_skipped"] == [] and [m["row"] for m in r["blocklists"]["matches"]] == ["t2"]
+
+
+def test_jsonl_with_a_byte_order_mark(tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.jsonl").write_bytes(b'\xef\xbb\xbf{"url": "http://a.org/0"}\n{"url": "http://a.org/1"}\n')
+    assert [r["url"] for r in _all_rows(discover(d).shards[0])] == ["http://a.org/0", "http://a.org/1"]

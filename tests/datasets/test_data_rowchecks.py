@@ -147,3 +147,16 @@ def test_opt_out_skipped_check_reports_none(make_ds, side_files) -> None:
     optout, _ = side_files
     r = audit(make_ds("jsonl", licence_rows()), opt_out=optout, checks=["licences"])
     assert r["opt_out"] is None and r["personal_data"] is None
+
+
+def test_long_licence_values_are_read_from_their_top(make_ds) -> None:
+    """A licence column holding whole licence texts: the mark at the top counts, and the lookups
+    stay bounded (only the first MAX_LICENCE_VALUE characters are looked up, and cached)."""
+    from trueopen.datasets import rowchecks
+
+    texts = [f"Licensed CC BY-SA 4.0.\n{'terms and conditions ' * 500}{i}" for i in range(5)]
+    rowchecks.licence_of_value.cache_clear()
+    r = audit(make_ds("jsonl", [{"caption": "x", "license": t} for t in texts]), checks=["licences"])
+    assert r["licences"]["by_licence"] == [{"license": "CC-BY-SA-4.0", "rows": 5, "share": 1.0}]
+    info = rowchecks.licence_of_value.cache_info()
+    assert info.currsize == 1 and info.hits == 4

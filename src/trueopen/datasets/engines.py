@@ -139,7 +139,9 @@ class DuckDBEngine:
             ids = parquet_ids(shard, idc, {r for r, _, _, _ in found}) if idc else {}
             return [(r, ids.get(r), k, lst, h) for r, k, lst, h in found]
         else:
-            kt = keys  # noqa: F841 - read by name below
+            # registered by name: DuckDB's replacement scan of a Python variable sees only the frame that
+            # calls execute(), and a helper that runs the query (main's _run) is another frame
+            self.con.register("kt", keys)
             cols = {k: k for k in JOIN_KINDS if k in keys.column_names}
             id_expr = "id" if "id" in keys.column_names else "NULL"
             sql = self._sql("kt", cols, id_expr, ROW)

@@ -290,7 +290,7 @@ def _jsonl(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         for lineno, line in enumerate(bounded_lines(fh), 1):
             if not line.strip():
                 continue
-            obj = json.loads(line)
+            obj = json.loads(line[3:] if lineno == 1 and line.startswith(b"\xef\xbb\xbf") else line)  # a BOM
             if not isinstance(obj, dict):
                 raise ValueError(f"line {lineno} is not a JSON object")
             rows.append({k: _scalar(v) for k, v in obj.items()})
