@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from trueopen.datasets.urlnorm import normalise_url
+from trueopen.datasets.urlnorm import normalise_url, normalise_urls
 from trueopen.errors import InputError
 
 KEY_KINDS = ("url", "sha256", "md5", "pdq")
@@ -71,6 +71,7 @@ def load_blocklist(path: str | Path, name: str | None = None) -> Blocklist:
     header = [h.strip().lower() for h in next(csv.reader([first]), [])] if first else []
     is_csv = p.suffix.lower() == ".csv" or any(h in KEY_KINDS for h in header) and "://" not in first
     entries: set[tuple[str, str, str]] = set()
+    urls: list[tuple[str, str]] = []  # (where, raw URL): normalised together at the end
     if is_csv:
         cols = [(i, h) for i, h in enumerate(header) if h in KEY_KINDS]
         if not cols:
@@ -89,6 +90,9 @@ def load_blocklist(path: str | Path, name: str | None = None) -> Blocklist:
                     value = rec[i].strip() if i < len(rec) else ""
                     if not value:
                         continue
+                    if kind == "url":
+                        urls.append((f"record {n}", value))
+                        continue
                     key = normalise_key(kind, value)
                     if key is None:
                         raise InputError(f"{p}: record {n}: not a {kind} value")
@@ -100,10 +104,11 @@ def load_blocklist(path: str | Path, name: str | None = None) -> Blocklist:
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
-            key = normalise_key("url", s)
-            if key is None:
-                raise InputError(f"{p}: line {n}: not a URL")
-            entries.add(("url", key, key_sha256(key)))
+            urls.append((f"line {n}", s))
+    for (where, _raw), key in zip(urls, normalise_urls([u for _, u in urls])):
+        if key is None:
+            raise InputError(f"{p}: {where}: not a URL")
+        entries.add(("url", key, key_sha256(key)))
     return Blocklist(name=name or p.name, path=p, entries=tuple(sorted(entries)))
 
 
