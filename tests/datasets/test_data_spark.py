@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from data_builders import hashed_rows, write_dataset
+from data_builders import hashed_rows, parquet_shards_with_different_columns, write_dataset
 from trueopen.datasets import audit
 from trueopen.datasets.urlnorm import normalise_url
 
@@ -89,3 +89,11 @@ def test_spark_names_numeric_ids_like_duckdb(tmp_path: Path) -> None:
     spark = audit(d, blocklists=[lst], checks=["blocklists"], engine="spark", spark_master=MASTER)
     assert [m["row"] for m in duck["blocklists"]["matches"]] == ["1", "2.5"]
     assert spark["blocklists"] == duck["blocklists"]
+
+
+def test_spark_parquet_shards_with_different_columns(tmp_path: Path) -> None:
+    d, lst = parquet_shards_with_different_columns(tmp_path)
+    duck = audit(d, blocklists=[lst], checks=["blocklists"])
+    spark = audit(d, blocklists=[lst], checks=["blocklists"], engine="spark", spark_master=MASTER)
+    assert duck["shards_skipped"] == [] and duck["blocklists"]["rows_matched"] == 3
+    assert spark["blocklists"] == duck["blocklists"] and spark["shards_skipped"] == []

@@ -57,6 +57,15 @@ def parquet_ids(shard: Shard, id_col: str, rows: set[int]) -> dict[int, str | No
     return out
 
 
+def in_schema(shard: Shard, columns: dict[str, str | None]) -> dict[str, str | None]:
+    """The roles whose column this Parquet shard has: shards may differ (a column added later), and
+    a shard without the url column has no URL to check, not an unreadable file."""
+    import pyarrow.parquet as pq
+
+    names = set(pq.read_schema(shard.path).names)
+    return {role: c for role, c in columns.items() if c in names}
+
+
 def _kinds(lists: Sequence[Blocklist]) -> set[str]:
     return {k for bl in lists for k, _, _ in bl.entries if k in JOIN_KINDS}
 
@@ -105,6 +114,8 @@ class DuckDBEngine:
         if keys is None:
             path = str(shard.path).replace("'", "''")
             source = f"read_parquet('{path}', file_row_number = true)"
+            columns = in_schema(shard, columns)
+            idc = columns.get("id")  # this shard may lack the id column too
             sql = self._sql(source, columns, "NULL", "file_row_number")  # ids: parquet_ids, for the matches only
             if sql is None:
                 return []
@@ -160,6 +171,7 @@ class SparkEngine:
         from pyspark.sql import functions as F
 
         if keys is None:
+            columns = in_schema(shard, columns)
             df = self.spark.read.parquet(str(shard.path))
             sel = [F.col("_metadata.row_index").alias(ROW)]  # ids: parquet_ids, for the matches only
             for k in JOIN_KINDS:
