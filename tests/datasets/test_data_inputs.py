@@ -432,3 +432,17 @@ def test_jsonl_with_a_byte_order_mark(tmp_path: Path) -> None:
     d.mkdir()
     (d / "a.jsonl").write_bytes(b'\xef\xbb\xbf{"url": "http://a.org/0"}\n{"url": "http://a.org/1"}\n')
     assert [r["url"] for r in _all_rows(discover(d).shards[0])] == ["http://a.org/0", "http://a.org/1"]
+
+
+def test_wds_batches_are_bounded_by_image_bytes(tmp_path: Path, monkeypatch) -> None:
+    from data_builders import wds_image
+
+    monkeypatch.setattr(inputs, "WDS_BATCH_BYTES", 3000)
+    folder = write_dataset("wds", tmp_path / "d", rows(6))
+    batches = list(iter_batches(discover(folder).shards[0], None))
+    assert len(batches) > 1
+    for b in batches:  # a batch stops at the first sample that reaches the bound
+        sizes = [len(x) for x in b.column(inputs.IMAGE).to_pylist()]
+        assert sum(sizes[:-1]) < 3000
+    assert [r for b in batches for r in b.column(inputs.ROW).to_pylist()] == list(range(6))
+    assert sum(len(wds_image(i)) for i in range(6)) > 3000

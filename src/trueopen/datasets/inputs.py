@@ -22,6 +22,9 @@ from trueopen.errors import InputError
 BATCH_ROWS = 65_536
 MAX_LINE_BYTES = 16 << 20  # one JSONL record / CSV field; a longer one makes the shard corrupt
 MAX_MEMBER_BYTES = 256 << 20  # one WebDataset member
+# A WebDataset batch ends at BATCH_ROWS samples or this many image bytes, whichever comes first:
+# 65,536 LAION-sized images (50-200 kB) would hold 3-13 GB at once.
+WDS_BATCH_BYTES = 64 << 20
 MAX_SHARDS = 1_000_000
 ROW = "__row"  # 0-based row index inside its shard
 IMAGE = "__image"  # WebDataset image bytes (never written to a report)
@@ -378,6 +381,7 @@ def _check_tar_end(tf: tarfile.TarFile) -> None:
 def _wds(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     rows: list[dict[str, str | None]] = []
     images: list[bytes | None] = []
+    held = 0  # image bytes in the batch
     seen: dict[str, None] = {"__key__": None}
     for key, members in wds_samples(shard):
         row: dict[str, str | None] = {"__key__": key}
@@ -401,8 +405,9 @@ def _wds(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         seen.update(dict.fromkeys(row))
         rows.append(row)
         images.append(image)
-        if len(rows) >= BATCH_ROWS:
+        held += len(image or b"")
+        if len(rows) >= BATCH_ROWS or held >= WDS_BATCH_BYTES:
             yield _to_batch(rows, columns if columns is not None else list(seen), {IMAGE: images})
-            rows, images = [], []
+            rows, images, held = [], [], 0
     if rows:
         yield _to_batch(rows, columns if columns is not None else list(seen), {IMAGE: images})
