@@ -437,7 +437,7 @@ def test_jsonl_with_a_byte_order_mark(tmp_path: Path) -> None:
 def test_wds_batches_are_bounded_by_image_bytes(tmp_path: Path, monkeypatch) -> None:
     from data_builders import wds_image
 
-    monkeypatch.setattr(inputs, "WDS_BATCH_BYTES", 3000)
+    monkeypatch.setattr(inputs, "BATCH_BYTES", 3000)
     folder = write_dataset("wds", tmp_path / "d", rows(6))
     batches = list(iter_batches(discover(folder).shards[0], None))
     assert len(batches) > 1
@@ -446,3 +446,16 @@ def test_wds_batches_are_bounded_by_image_bytes(tmp_path: Path, monkeypatch) -> 
         assert sum(sizes[:-1]) < 3000
     assert [r for b in batches for r in b.column(inputs.ROW).to_pylist()] == list(range(6))
     assert sum(len(wds_image(i)) for i in range(6)) > 3000
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_text_batches_are_bounded_by_bytes(tmp_path: Path, monkeypatch, fmt: str) -> None:
+    monkeypatch.setattr(inputs, "BATCH_BYTES", 200)
+    data = [{"url": f"http://a.org/{i}", "caption": "c" * 60} for i in range(10)]
+    folder = write_dataset(fmt, tmp_path / "d", data)
+    batches = list(iter_batches(discover(folder).shards[0], None))
+    size = len((folder / f"part-00000{EXT[fmt]}").read_bytes().splitlines()[-1]) + 1  # one row, 80-110 bytes
+    per = -(-200 // size)  # a batch ends at the row that reaches 200 bytes
+    assert [b.num_rows for b in batches] == [per] * (10 // per) + ([10 % per] if 10 % per else [])
+    assert [r for b in batches for r in b.column("url").to_pylist()] == [r["url"] for r in data]
+    assert [r for b in batches for r in b.column(inputs.ROW).to_pylist()] == list(range(10))

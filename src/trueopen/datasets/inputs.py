@@ -22,9 +22,9 @@ from trueopen.errors import InputError
 BATCH_ROWS = 65_536
 MAX_LINE_BYTES = 16 << 20  # one JSONL record / CSV field; a longer one makes the shard corrupt
 MAX_MEMBER_BYTES = 256 << 20  # one WebDataset member
-# A WebDataset batch ends at BATCH_ROWS samples or this many image bytes, whichever comes first:
-# 65,536 LAION-sized images (50-200 kB) would hold 3-13 GB at once.
-WDS_BATCH_BYTES = 64 << 20
+# A batch ends at BATCH_ROWS rows or this many bytes read (JSONL lines, CSV records, WebDataset
+# images), whichever comes first: 65,536 LAION-sized images (50-200 kB) would hold 3-13 GB at once.
+BATCH_BYTES = 64 << 20
 MAX_SHARDS = 1_000_000
 ROW = "__row"  # 0-based row index inside its shard
 IMAGE = "__image"  # WebDataset image bytes (never written to a report)
@@ -271,6 +271,7 @@ def _jsonl(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     names: list[str] | None = columns
     rows: list[dict[str, str | None]] = []
     seen: dict[str, None] = {}
+    held = 0  # bytes of the batch's lines
     with open_text(shard) as fh:
         for lineno, line in enumerate(bounded_lines(fh), 1):
             if not line.strip():
@@ -281,9 +282,10 @@ def _jsonl(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
             rows.append({k: _scalar(v) for k, v in obj.items()})
             if names is None:
                 seen.update(dict.fromkeys(obj))
-            if len(rows) >= BATCH_ROWS:
+            held += len(line)
+            if len(rows) >= BATCH_ROWS or held >= BATCH_BYTES:
                 yield _to_batch(rows, names if names is not None else list(seen))
-                rows = []
+                rows, held = [], 0
     if rows:
         yield _to_batch(rows, names if names is not None else list(seen))
 
@@ -317,8 +319,8 @@ def csv_records(shard: Shard) -> Iterator[tuple[list[str], bytes]]:
 
 
 def _csv(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
-    records = (rec for rec, _raw in csv_records(shard) if rec)  # blank lines are not records
-    header = next(records, None)
+    records = ((rec, len(raw)) for rec, raw in csv_records(shard) if rec)  # blank lines are not records
+    header, _ = next(records, (None, 0))
     if header is None:
         return
     if len(set(header)) != len(header):
@@ -326,13 +328,15 @@ def _csv(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     names = header if columns is None else [c for c in columns if c in header]
     idx = [header.index(n) for n in names]
     rows: list[dict[str, str | None]] = []
-    for rec in records:
+    held = 0  # bytes of the batch's records
+    for recno, (rec, size) in enumerate(records):
         if len(rec) != len(header):
-            raise ValueError(f"record {len(rows)} has {len(rec)} fields, the header {len(header)}")
+            raise ValueError(f"record {recno} has {len(rec)} fields, the header {len(header)}")
         rows.append({n: rec[i] for n, i in zip(names, idx)})
-        if len(rows) >= BATCH_ROWS:
+        held += size
+        if len(rows) >= BATCH_ROWS or held >= BATCH_BYTES:
             yield _to_batch(rows, names)
-            rows = []
+            rows, held = [], 0
     if rows:
         yield _to_batch(rows, names)
 
@@ -406,7 +410,7 @@ def _wds(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         rows.append(row)
         images.append(image)
         held += len(image or b"")
-        if len(rows) >= BATCH_ROWS or held >= WDS_BATCH_BYTES:
+        if len(rows) >= BATCH_ROWS or held >= BATCH_BYTES:
             yield _to_batch(rows, columns if columns is not None else list(seen), {IMAGE: images})
             rows, images, held = [], [], 0
     if rows:
