@@ -97,3 +97,22 @@ def test_spark_parquet_shards_with_different_columns(tmp_path: Path) -> None:
     spark = audit(d, blocklists=[lst], checks=["blocklists"], engine="spark", spark_master=MASTER)
     assert duck["shards_skipped"] == [] and duck["blocklists"]["rows_matched"] == 3
     assert spark["blocklists"] == duck["blocklists"] and spark["shards_skipped"] == []
+
+
+def test_the_callers_spark_session_is_left_running(tmp_path: Path) -> None:
+    """The Python API inside a Spark application: the audit uses the caller's session and does
+    not stop it."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.master(MASTER).appName("caller").getOrCreate()
+    try:
+        data = hashed_rows(4)
+        folder = write_dataset("jsonl", tmp_path / "d", data)
+        lst = tmp_path / "l.txt"
+        lst.write_text(data[2]["url"] + "\n")
+        r = audit(folder, blocklists=[lst], checks=["blocklists"], engine="spark")
+        assert [m["row"] for m in r["blocklists"]["matches"]] == ["part-00000.jsonl:2"]
+        assert SparkSession.getActiveSession() is session
+        assert session.range(3).count() == 3  # still usable
+    finally:
+        session.stop()

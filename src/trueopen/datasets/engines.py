@@ -156,6 +156,8 @@ class SparkEngine:
             from pyspark.sql import SparkSession
         except ImportError:
             raise InputError("--engine spark needs PySpark: pip install 'trueopen[spark]'") from None
+        # A session the caller already runs (the Python API inside a Spark application) is theirs: not stopped.
+        self._own = SparkSession.getActiveSession() is None
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -200,7 +202,9 @@ class SparkEngine:
         return out
 
     def close(self) -> None:
-        self.spark.stop()
+        self.lists.unpersist()
+        if self._own:
+            self.spark.stop()
 
 
 def make_engine(name: str, lists: Sequence[Blocklist], master: str | None = None) -> Engine:
