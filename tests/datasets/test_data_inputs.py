@@ -361,7 +361,8 @@ def test_zstd_cut_stream_is_corrupt_not_short(tmp_path: Path) -> None:
     d = tmp_path / "d"
     d.mkdir()
     whole = zstandard.ZstdCompressor().compress(b"".join(b'{"url": "http://a.org/%d"}\n' % i for i in range(2000)))
-    (d / "a.jsonl.zst").write_bytes(whole + whole)  # two frames: both read
+    skippable = bytes.fromhex("502a4d18") + (4).to_bytes(4, "little") + b"\0" * 4  # as pzstd writes them
+    (d / "a.jsonl.zst").write_bytes(skippable + whole + whole)  # two frames: both read
     assert sum(b.num_rows for b in iter_batches(discover(d).shards[0], None)) == 4000
     (d / "a.jsonl.zst").write_bytes(whole[:-5])
     with pytest.raises(ValueError, match="zstd stream is truncated"):
