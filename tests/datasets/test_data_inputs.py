@@ -460,3 +460,24 @@ def test_text_batches_are_bounded_by_bytes(tmp_path: Path, monkeypatch, fmt: str
     assert [b.num_rows for b in batches] == [per] * (10 // per) + ([10 % per] if 10 % per else [])
     assert [r for b in batches for r in b.column("url").to_pylist()] == [r["url"] for r in data]
     assert [r for b in batches for r in b.column(inputs.ROW).to_pylist()] == list(range(10))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "jsonl.zst", "csv.gz"])
+def test_closing_a_shard_reader_closes_its_file(tmp_path: Path, monkeypatch, fmt: str) -> None:
+    """A million .gz shards must not leave a million open files to the garbage collector."""
+    import builtins
+
+    folder = write_dataset(fmt, tmp_path / "d", rows(2))
+    shard = discover(folder).shards[0]
+    opened = []
+    real_open = builtins.open
+
+    def tracking_open(*args, **kwargs):
+        opened.append(real_open(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(builtins, "open", tracking_open)
+    with inputs.open_text(shard) as fh:
+        assert fh.read()
+    monkeypatch.undo()
+    assert opened and all(f.closed for f in opened)

@@ -155,9 +155,9 @@ def shard_columns(shard: Shard) -> list[str]:
 
 def open_text(shard: Shard) -> IO[bytes]:
     """The shard's bytes, decompressed."""
+    if shard.compression == "gzip":  # gzip.open owns its file: closing the reader closes it
+        return gzip.open(shard.path, "rb")  # type: ignore[return-value]
     raw = open(shard.path, "rb")  # noqa: SIM115 - wrapped and returned
-    if shard.compression == "gzip":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if shard.compression == "zstd":
         return io.BufferedReader(_ZstdReader(raw))
     return raw
