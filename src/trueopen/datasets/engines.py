@@ -62,8 +62,10 @@ def in_schema(shard: Shard, columns: dict[str, str | None]) -> dict[str, str | N
     a shard without the url column has no URL to check, not an unreadable file."""
     import pyarrow.parquet as pq
 
-    names = set(pq.read_schema(shard.path).names)
-    return {role: c for role, c in columns.items() if c in names}
+    # by the shard's own spelling: roles are found case-insensitively, and `URL` in this shard is
+    # the `url` of the first
+    names = {n.lower(): n for n in reversed(pq.read_schema(shard.path).names)}
+    return {role: names[c.lower()] for role, c in columns.items() if c and c.lower() in names}
 
 
 def _kinds(lists: Sequence[Blocklist]) -> set[str]:
