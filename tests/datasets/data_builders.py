@@ -128,6 +128,19 @@ def write_dataset(fmt: str, folder: Path, data: Sequence[dict[str, str]], shards
     return folder
 
 
+def parquet_shards_with_different_columns(tmp_path: Path) -> tuple[Path, Path]:
+    """Three Parquet shards: all key columns and an id; no sha256; no url and no id (and SHA256)."""
+    d = tmp_path / "evolving"
+    d.mkdir()
+    s = sha256(wds_image(0))
+    pq.write_table(pa.table({"id": ["a0"], "url": ["http://a.org/0"], "sha256": [s]}), d / "a.parquet")
+    pq.write_table(pa.table({"id": ["b0", "b1"], "url": ["http://a.org/9", "http://a.org/0"]}), d / "b.parquet")
+    pq.write_table(pa.table({"SHA256": ["0" * 64, s]}), d / "c.parquet")  # spelt otherwise: the same role
+    lst = tmp_path / "keys.csv"
+    lst.write_text(f"url,sha256\nhttp://a.org/0,\n,{s}\n")
+    return d, lst
+
+
 def tree_hashes(folder: Path) -> dict[str, str]:
     """sha256 of every file under folder, by relative path (to show a folder was not modified)."""
     return {p.relative_to(folder).as_posix(): sha256(p.read_bytes()) for p in sorted(folder.rglob("*")) if p.is_file()}

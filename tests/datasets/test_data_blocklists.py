@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from data_builders import EXT, FORMATS, hashed_rows, md5, sha256, wds_image
+from data_builders import EXT, FORMATS, hashed_rows, md5, parquet_shards_with_different_columns, sha256, wds_image
 from trueopen.datasets import audit
 from trueopen.datasets.lists import key_sha256
 from trueopen.datasets.table import render
@@ -123,3 +123,13 @@ def test_wds_hashes_come_from_the_image_bytes(tmp_path: Path) -> None:
 def test_no_blocklist_reports_no_lists(make_ds) -> None:
     r = audit(make_ds("jsonl", hashed_rows(2)), checks=["blocklists"])
     assert r["blocklists"] == {"rows_matched": 0, "lists": [], "matches": [], "matches_truncated": 0}
+
+
+@pytest.mark.parametrize("checks", [["blocklists"], None], ids=["blocklists-only", "all-checks"])
+def test_parquet_shards_may_lack_a_key_column(tmp_path: Path, checks) -> None:
+    """A shard without the url (or id) column has no URL to check: not an unreadable shard."""
+    d, lst = parquet_shards_with_different_columns(tmp_path)
+    r = audit(d, blocklists=[lst], checks=checks)
+    assert r["shards_skipped"] == [] and r["rows_scanned"] == 5
+    assert sorted((m["row"], m["kind"]) for m in r["blocklists"]["matches"]) == [
+        ("a0", "sha256"), ("a0", "url"), ("b1", "url"), ("c.parquet:1", "sha256")]

@@ -153,6 +153,8 @@ def test_remove_chooses_the_checks(make_ds, tmp_path: Path) -> None:
     assert r["clean"]["by_reason"] == [{"reason": "opt-out", "source": "optout.txt", "rows": 1}]
     rows = list(csv.reader(open(tmp_path / "b" / "removals.csv", newline="")))
     assert rows[1] == ["part-00000.jsonl:2", "opt-out", "optout.txt", key_sha256("optout.org")]
+    again = audit(tmp_path / "b", opt_out=optout, checks=["opt-out"])
+    assert again["opt_out"]["rows_matched"] == 0 and again["rows_scanned"] == 7
     with pytest.raises(InputError, match="--remove licences: not a check that removes rows"):
         audit(folder, remove=["licences"], write_clean=tmp_path / "c")
 

@@ -201,3 +201,9 @@ def test_progress_counts_every_row(make_ds) -> None:
         r = audit(make_ds(fmt, hashed_rows(5), shards=2, name=f"p-{fmt}-{checks is None}"), checks=checks,
                   progress=seen.append)
         assert sum(seen) == r["rows_scanned"] == 5, (fmt, checks)
+
+
+def test_output_into_a_missing_folder_is_one_line(dataset, tmp_path: Path) -> None:
+    folder, lst, _ = dataset
+    _one_line_error(cli(folder, "-b", lst, "-f", "json", "-o", tmp_path / "no" / "r.json", "--skip", "disguised-copies"),
+                    "does not exist")

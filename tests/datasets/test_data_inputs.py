@@ -361,7 +361,8 @@ def test_zstd_cut_stream_is_corrupt_not_short(tmp_path: Path) -> None:
     d = tmp_path / "d"
     d.mkdir()
     whole = zstandard.ZstdCompressor().compress(b"".join(b'{"url": "http://a.org/%d"}\n' % i for i in range(2000)))
-    (d / "a.jsonl.zst").write_bytes(whole + whole)  # two frames: both read
+    skippable = bytes.fromhex("502a4d18") + (4).to_bytes(4, "little") + b"\0" * 4  # as pzstd writes them
+    (d / "a.jsonl.zst").write_bytes(skippable + whole + whole)  # two frames: both read
     assert sum(b.num_rows for b in iter_batches(discover(d).shards[0], None)) == 4000
     (d / "a.jsonl.zst").write_bytes(whole[:-5])
     with pytest.raises(ValueError, match="zstd stream is truncated"):
@@ -432,3 +433,51 @@ def test_jsonl_with_a_byte_order_mark(tmp_path: Path) -> None:
     d.mkdir()
     (d / "a.jsonl").write_bytes(b'\xef\xbb\xbf{"url": "http://a.org/0"}\n{"url": "http://a.org/1"}\n')
     assert [r["url"] for r in _all_rows(discover(d).shards[0])] == ["http://a.org/0", "http://a.org/1"]
+
+
+def test_wds_batches_are_bounded_by_image_bytes(tmp_path: Path, monkeypatch) -> None:
+    from data_builders import wds_image
+
+    monkeypatch.setattr(inputs, "BATCH_BYTES", 3000)
+    folder = write_dataset("wds", tmp_path / "d", rows(6))
+    batches = list(iter_batches(discover(folder).shards[0], None))
+    assert len(batches) > 1
+    for b in batches:  # a batch stops at the first sample that reaches the bound
+        sizes = [len(x) for x in b.column(inputs.IMAGE).to_pylist()]
+        assert sum(sizes[:-1]) < 3000
+    assert [r for b in batches for r in b.column(inputs.ROW).to_pylist()] == list(range(6))
+    assert sum(len(wds_image(i)) for i in range(6)) > 3000
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_text_batches_are_bounded_by_bytes(tmp_path: Path, monkeypatch, fmt: str) -> None:
+    monkeypatch.setattr(inputs, "BATCH_BYTES", 200)
+    data = [{"url": f"http://a.org/{i}", "caption": "c" * 60} for i in range(10)]
+    folder = write_dataset(fmt, tmp_path / "d", data)
+    batches = list(iter_batches(discover(folder).shards[0], None))
+    size = len((folder / f"part-00000{EXT[fmt]}").read_bytes().splitlines()[-1]) + 1  # one row, 80-110 bytes
+    per = -(-200 // size)  # a batch ends at the row that reaches 200 bytes
+    assert [b.num_rows for b in batches] == [per] * (10 // per) + ([10 % per] if 10 % per else [])
+    assert [r for b in batches for r in b.column("url").to_pylist()] == [r["url"] for r in data]
+    assert [r for b in batches for r in b.column(inputs.ROW).to_pylist()] == list(range(10))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "jsonl.zst", "csv.gz"])
+def test_closing_a_shard_reader_closes_its_file(tmp_path: Path, monkeypatch, fmt: str) -> None:
+    """A million .gz shards must not leave a million open files to the garbage collector."""
+    import builtins
+
+    folder = write_dataset(fmt, tmp_path / "d", rows(2))
+    shard = discover(folder).shards[0]
+    opened = []
+    real_open = builtins.open
+
+    def tracking_open(*args, **kwargs):
+        opened.append(real_open(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(builtins, "open", tracking_open)
+    with inputs.open_text(shard) as fh:
+        assert fh.read()
+    monkeypatch.undo()
+    assert opened and all(f.closed for f in opened)

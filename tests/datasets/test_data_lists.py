@@ -102,6 +102,12 @@ def test_opt_out_domains(tmp_path: Path) -> None:
     assert load_domains(p) == frozenset({"example.com", "news.site.org", "blog.io"})
 
 
+def test_opt_out_wildcards_and_ports(tmp_path: Path) -> None:
+    p = _write(tmp_path, "optout.txt", "*.cdn.example.com\nimages.org:8080\n[::1]\n")
+    assert load_domains(p) == frozenset({"cdn.example.com", "images.org", "[::1]"})
+    assert in_domains("a.b.cdn.example.com", load_domains(p)) == "cdn.example.com"
+
+
 def test_opt_out_csv_with_domain_column(tmp_path: Path) -> None:
     p = _write(tmp_path, "optout.csv", "source,domain\nrobots,a.org\n\"ai, txt\",b.org\n")
     assert load_domains(p) == frozenset({"a.org", "b.org"})

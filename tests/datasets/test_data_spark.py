@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from data_builders import hashed_rows, write_dataset
+from data_builders import hashed_rows, parquet_shards_with_different_columns, write_dataset
 from trueopen.datasets import audit
 from trueopen.datasets.urlnorm import normalise_url
 
@@ -65,27 +65,36 @@ def test_spark_matches_equal_duckdb(tmp_path: Path, fmt: str) -> None:
     assert spark["shards_skipped"] == duck["shards_skipped"] == []
 
 
-def test_spark_without_id_column_names_rows_like_duckdb(tmp_path: Path) -> None:
-    data = [{k: v for k, v in r.items() if k != "id"} for r in _messy_rows(20, seed=3)]
-    folder = write_dataset("parquet", tmp_path / "d", data, shards=2)
-    lists = _lists(tmp_path, data)
-    duck = audit(folder, blocklists=lists, checks=["blocklists"])
-    spark = audit(folder, blocklists=lists, checks=["blocklists"], engine="spark", spark_master=MASTER)
-    assert spark["blocklists"]["matches"] == duck["blocklists"]["matches"]
-    assert all(":" in m["row"] for m in spark["blocklists"]["matches"])
-
-
-def test_spark_names_numeric_ids_like_duckdb(tmp_path: Path) -> None:
+def test_spark_parquet_ids_and_columns_like_duckdb(tmp_path: Path) -> None:
+    """One run (a Spark session costs seconds) over shards that differ: string ids, no sha256
+    column, neither url nor id (rows named SHARD:ROW), double ids (named as Arrow writes them)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    d = tmp_path / "d"
-    d.mkdir()
-    pq.write_table(pa.table({"id": [1.0, 2.5, 3.0], "url": ["http://a.org/1", "http://a.org/2", "http://a.org/3"]}),
-                   d / "p.parquet")
-    lst = tmp_path / "l.txt"
-    lst.write_text("http://a.org/1\nhttp://a.org/2\n")
+    d, lst = parquet_shards_with_different_columns(tmp_path)
+    pq.write_table(pa.table({"id": [1.0, 2.5, 3.0], "url": ["http://a.org/1", "http://a.org/0", "http://a.org/3"]}),
+                   d / "d.parquet")
     duck = audit(d, blocklists=[lst], checks=["blocklists"])
     spark = audit(d, blocklists=[lst], checks=["blocklists"], engine="spark", spark_master=MASTER)
-    assert [m["row"] for m in duck["blocklists"]["matches"]] == ["1", "2.5"]
-    assert spark["blocklists"] == duck["blocklists"]
+    assert duck["shards_skipped"] == []
+    assert sorted(m["row"] for m in duck["blocklists"]["matches"]) == ["2.5", "a0", "a0", "b1", "c.parquet:1"]
+    assert spark["blocklists"] == duck["blocklists"] and spark["shards_skipped"] == []
+
+
+def test_the_callers_spark_session_is_left_running(tmp_path: Path) -> None:
+    """The Python API inside a Spark application: the audit uses the caller's session and does
+    not stop it."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.master(MASTER).appName("caller").getOrCreate()
+    try:
+        data = hashed_rows(4)
+        folder = write_dataset("jsonl", tmp_path / "d", data)
+        lst = tmp_path / "l.txt"
+        lst.write_text(data[2]["url"] + "\n")
+        r = audit(folder, blocklists=[lst], checks=["blocklists"], engine="spark")
+        assert [m["row"] for m in r["blocklists"]["matches"]] == ["part-00000.jsonl:2"]
+        assert SparkSession.getActiveSession() is session
+        assert session.range(3).count() == 3  # still usable
+    finally:
+        session.stop()

@@ -63,6 +63,17 @@ def parquet_ids(shard: Shard, id_col: str, rows: set[int]) -> dict[int, str | No
     return out
 
 
+def in_schema(shard: Shard, columns: dict[str, str | None]) -> dict[str, str | None]:
+    """The roles whose column this Parquet shard has: shards may differ (a column added later), and
+    a shard without the url column has no URL to check, not an unreadable file."""
+    import pyarrow.parquet as pq
+
+    # by the shard's own spelling: roles are found case-insensitively, and `URL` in this shard is
+    # the `url` of the first
+    names = {n.lower(): n for n in reversed(pq.read_schema(shard.path).names)}
+    return {role: names[c.lower()] for role, c in columns.items() if c and c.lower() in names}
+
+
 def _kinds(lists: Sequence[Blocklist]) -> set[str]:
     return {k for bl in lists for k, _, _ in bl.entries if k in JOIN_KINDS}
 
@@ -132,6 +143,8 @@ class DuckDBEngine:
         if keys is None:
             path = str(shard.path).replace("'", "''")
             source = f"read_parquet('{path}', file_row_number = true)"
+            columns = in_schema(shard, columns)
+            idc = columns.get("id")  # this shard may lack the id column too
             sql = self._sql(source, columns, "NULL", "file_row_number")  # ids: parquet_ids, for the matches only
             if sql is None:
                 return []
@@ -172,6 +185,8 @@ class SparkEngine:
             from pyspark.sql import SparkSession
         except ImportError:
             raise InputError("--engine spark needs PySpark: pip install 'trueopen[spark]'") from None
+        # A session the caller already runs (the Python API inside a Spark application) is theirs: not stopped.
+        self._own = SparkSession.getActiveSession() is None
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -197,6 +212,7 @@ class SparkEngine:
         from pyspark.sql import functions as F
 
         if keys is None:
+            columns = in_schema(shard, columns)
             df = self.spark.read.parquet(str(shard.path))
             sel = [F.col("_metadata.row_index").alias(ROW)]  # ids: parquet_ids, for the matches only
             for k in JOIN_KINDS:
@@ -225,7 +241,9 @@ class SparkEngine:
         return out
 
     def close(self) -> None:
-        self.spark.stop()
+        self.lists.unpersist()
+        if self._own:
+            self.spark.stop()
 
 
 def make_engine(name: str, lists: Sequence[Blocklist], master: str | None = None, memory_limit: str | None = None) -> Engine:

@@ -22,6 +22,9 @@ from trueopen.errors import InputError
 BATCH_ROWS = 65_536
 MAX_LINE_BYTES = 16 << 20  # one JSONL record / CSV field; a longer one makes the shard corrupt
 MAX_MEMBER_BYTES = 256 << 20  # one WebDataset member
+# A batch ends at BATCH_ROWS rows or this many bytes read (JSONL lines, CSV records, WebDataset
+# images), whichever comes first: 65,536 LAION-sized images (50-200 kB) would hold 3-13 GB at once.
+BATCH_BYTES = 64 << 20
 MAX_SHARDS = 1_000_000
 ROW = "__row"  # 0-based row index inside its shard
 IMAGE = "__image"  # WebDataset image bytes (never written to a report)
@@ -170,9 +173,9 @@ def shard_columns(shard: Shard) -> list[str]:
 
 def open_text(shard: Shard) -> IO[bytes]:
     """The shard's bytes, decompressed."""
+    if shard.compression == "gzip":  # gzip.open owns its file: closing the reader closes it
+        return gzip.open(shard.path, "rb")  # type: ignore[return-value]
     raw = open(shard.path, "rb")  # noqa: SIM115 - wrapped and returned
-    if shard.compression == "gzip":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if shard.compression == "zstd":
         return io.BufferedReader(_ZstdReader(raw))
     return raw
@@ -286,6 +289,7 @@ def _jsonl(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     names: list[str] | None = columns
     rows: list[dict[str, str | None]] = []
     seen: dict[str, None] = {}
+    held = 0  # bytes of the batch's lines
     with open_text(shard) as fh:
         for lineno, line in enumerate(bounded_lines(fh), 1):
             if not line.strip():
@@ -296,9 +300,10 @@ def _jsonl(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
             rows.append({k: _scalar(v) for k, v in obj.items()})
             if names is None:
                 seen.update(dict.fromkeys(obj))
-            if len(rows) >= BATCH_ROWS:
+            held += len(line)
+            if len(rows) >= BATCH_ROWS or held >= BATCH_BYTES:
                 yield _to_batch(rows, names if names is not None else list(seen))
-                rows = []
+                rows, held = [], 0
     if rows:
         yield _to_batch(rows, names if names is not None else list(seen))
 
@@ -332,8 +337,8 @@ def csv_records(shard: Shard) -> Iterator[tuple[list[str], bytes]]:
 
 
 def _csv(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
-    records = (rec for rec, _raw in csv_records(shard) if rec)  # blank lines are not records
-    header = next(records, None)
+    records = ((rec, len(raw)) for rec, raw in csv_records(shard) if rec)  # blank lines are not records
+    header, _ = next(records, (None, 0))
     if header is None:
         return
     if len(set(header)) != len(header):
@@ -341,13 +346,15 @@ def _csv(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     names = header if columns is None else [c for c in columns if c in header]
     idx = [header.index(n) for n in names]
     rows: list[dict[str, str | None]] = []
-    for rec in records:
+    held = 0  # bytes of the batch's records
+    for recno, (rec, size) in enumerate(records):
         if len(rec) != len(header):
-            raise ValueError(f"record {len(rows)} has {len(rec)} fields, the header {len(header)}")
+            raise ValueError(f"record {recno} has {len(rec)} fields, the header {len(header)}")
         rows.append({n: rec[i] for n, i in zip(names, idx)})
-        if len(rows) >= BATCH_ROWS:
+        held += size
+        if len(rows) >= BATCH_ROWS or held >= BATCH_BYTES:
             yield _to_batch(rows, names)
-            rows = []
+            rows, held = [], 0
     if rows:
         yield _to_batch(rows, names)
 
@@ -396,6 +403,7 @@ def _check_tar_end(tf: tarfile.TarFile) -> None:
 def _wds(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
     rows: list[dict[str, str | None]] = []
     images: list[bytes | None] = []
+    held = 0  # image bytes in the batch
     seen: dict[str, None] = {"__key__": None}
     for key, members in wds_samples(shard):
         row: dict[str, str | None] = {"__key__": key}
@@ -419,8 +427,9 @@ def _wds(shard: Shard, columns: list[str] | None) -> Iterator[pa.RecordBatch]:
         seen.update(dict.fromkeys(row))
         rows.append(row)
         images.append(image)
-        if len(rows) >= BATCH_ROWS:
+        held += len(image or b"")
+        if len(rows) >= BATCH_ROWS or held >= BATCH_BYTES:
             yield _to_batch(rows, columns if columns is not None else list(seen), {IMAGE: images})
-            rows, images = [], []
+            rows, images, held = [], [], 0
     if rows:
         yield _to_batch(rows, columns if columns is not None else list(seen), {IMAGE: images})

@@ -130,7 +130,11 @@ def load_domains(path: str | Path, what: str = "opt-out list") -> frozenset[str]
     out = set()
     for n, d in enumerate(lines, 1):
         d = host_of(d) if "://" in d else d.strip().lower().rstrip(".")
-        d = d.removeprefix("www.")
+        # `*.a.org` (robots/ai.txt exports write them) is a.org: subdomains are covered anyway; a
+        # port is dropped, as host_of drops it from the dataset's URLs (else it could never match)
+        d = d.removeprefix("*.").removeprefix("www.")
+        if not d.startswith("[") and d.count(":") == 1:
+            d = d.split(":", 1)[0]
         if not d or not re.match(r"^[a-z0-9.\-_:\[\]]+$", d):
             raise InputError(f"{p}: entry {n}: not a domain")
         out.add(d)

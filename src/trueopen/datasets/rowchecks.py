@@ -43,7 +43,10 @@ def cc_mark(text: str | None) -> str | None:
         kind, version = m.group(2).lower(), m.group(3)
         return ids.get(kind) or f"CC-{kind.upper()}-{version}"
     if m := short.search(text):
-        return f"CC-{re.sub(r'[ -]+', '-', m.group(1).upper())}-{m.group(2)}"
+        # SPDX spells the elements in one order (BY-NC-SA, BY-NC-ND); SA with ND is no licence
+        parts = re.split(r"[ -]+", m.group(1).upper())[1:]
+        if len(set(parts)) == len(parts) and not {"SA", "ND"} <= set(parts):
+            return "CC-" + "-".join(["BY", *(e for e in ("NC", "SA", "ND") if e in parts)]) + f"-{m.group(2)}"
     if zero.search(text):
         return ids["zero"]
     return None
