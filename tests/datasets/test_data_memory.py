@@ -55,3 +55,8 @@ def test_duckdb_never_draws_its_progress_bar_on_stdout(big: tuple[Path, Path], c
     assert engine.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
     engine.match(discover(big[0]).shards[0], None, {"url": "url", "id": "id"})
     assert capfd.readouterr().out == ""
+
+
+def test_an_unknown_engine_is_refused_even_without_blocklists(big: tuple[Path, Path]) -> None:
+    with pytest.raises(InputError, match="--engine bogus"):
+        audit(big[0], checks=["licences"], engine="bogus")

@@ -131,6 +131,13 @@ def discover(path: str | Path, links_within: Path | None = None) -> Dataset:
         # not a shard; .jsonl/.ndjson stay shards, and a mix of real formats is still refused.
         shards = [s for s in shards if not (s.fmt == "jsonl" and s.path.name.lower().endswith(".json"))]
         fmts = sorted({s.fmt for s in shards})
+    if fmts == ["parquet", "wds"]:
+        # img2dataset writes 00000.tar with 00000.parquet (the same samples' metadata) beside it: the
+        # tars are the dataset. Only when every Parquet file has its tar.
+        tars = {s.name[: -len(".tar")] for s in shards if s.fmt == "wds"}
+        if all(s.name[: -len(".parquet")] in tars for s in shards if s.fmt == "parquet"):
+            shards = [s for s in shards if s.fmt == "wds"]
+            fmts = ["wds"]
     if len(fmts) > 1:
         raise InputError(f"{p}: shards of several formats ({', '.join(fmts)}); audit one format at a time")
     return Dataset(root=p, fmt=fmts[0], shards=tuple(shards), card=_card(p, parent=True))

@@ -22,6 +22,7 @@ from trueopen.datasets.rowchecks import META_COLUMNS, RowStats, check_rows
 from trueopen.errors import InputError
 
 CHECKS = ("blocklists", "opt-out", "licences", "personal-data", "duplicates", "disguised-copies", "card")
+ENGINES = ("duckdb", "spark")
 REMOVABLE = ("blocklists", "opt-out", "duplicates", "disguised-copies")
 DEFAULT_PDQ_DISTANCE = 31  # Meta's PDQ documentation: distance <= 31 of 256 bits is a match
 DEFAULT_NEAR_DUP = 0.8
@@ -88,6 +89,8 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
         if revision:
             raise InputError(f"{path}: --revision applies to Hub datasets and HF cache folders only")
         ds = discover(path)
+    if engine not in ENGINES:
+        raise InputError(f"--engine {engine}: unknown ({', '.join(ENGINES)})")
     run = set(CHECKS if checks is None else checks)
     bad = run - set(CHECKS)
     if bad:
