@@ -26,17 +26,19 @@ EXT = {"parquet": ".parquet", "jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "jsonl
        "csv.gz": ".csv.gz", "csv.zst": ".csv.zst", "wds": ".tar"}
 
 
-def image(seed: int, fmt: str = "PNG", size: int = 64) -> bytes:
-    """A picture of coloured boxes (distinct per seed), encoded in the test."""
+def image(seed: int, fmt: str = "PNG", size: int = 64, boxes: int = 8, smallest: int = 10, largest: int = 2,
+          quality: int = 90) -> bytes:
+    """A picture of coloured boxes (distinct per seed), encoded in the test; box sides between
+    size/smallest and size/largest."""
     r = np.random.default_rng(seed)
     im = Image.new("RGB", (size, size), tuple(int(x) for x in r.integers(0, 255, 3)))
     d = ImageDraw.Draw(im)
-    for _ in range(8):
+    for _ in range(boxes):
         x, y = (int(v) for v in r.integers(0, size * 3 // 4, 2))
-        w, h = (int(v) for v in r.integers(size // 10, size // 2, 2))
+        w, h = (int(v) for v in r.integers(size // smallest, size // largest, 2))
         d.rectangle([x, y, x + w, y + h], fill=tuple(int(c) for c in r.integers(0, 255, 3)))
     buf = io.BytesIO()
-    im.save(buf, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    im.save(buf, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
     return buf.getvalue()
 
 

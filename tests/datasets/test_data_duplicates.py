@@ -10,28 +10,19 @@ import json
 import tarfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 pytest.importorskip("pdqhash", reason="pdqhash (Meta's PDQ bindings) is not installed")
 pytest.importorskip("rensa", reason="rensa (MinHash) is not installed")
-from PIL import Image, ImageDraw  # noqa: E402
+from data_builders import image  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from trueopen.datasets import audit  # noqa: E402
 from trueopen.datasets.pdq import hash_image  # noqa: E402
 
 
-def picture(seed: int, size: int = 192, fmt: str = "PNG") -> bytes:
-    r = np.random.default_rng(seed)
-    im = Image.new("RGB", (size, size), tuple(int(x) for x in r.integers(0, 255, 3)))
-    d = ImageDraw.Draw(im)
-    for _ in range(12):
-        x, y = (int(v) for v in r.integers(0, size * 3 // 4, 2))
-        w, h = (int(v) for v in r.integers(size // 16, size // 3, 2))
-        d.rectangle([x, y, x + w, y + h], fill=tuple(int(c) for c in r.integers(0, 255, 3)))
-    buf = io.BytesIO()
-    im.save(buf, fmt, **({"quality": 70} if fmt == "JPEG" else {}))
-    return buf.getvalue()
+def picture(seed: int, size: int = 192) -> bytes:
+    return image(seed, size=size, boxes=12, smallest=16, largest=3)
 
 
 def flat() -> bytes:

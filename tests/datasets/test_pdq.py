@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pdqhash", reason="pdqhash (Meta's PDQ bindings) is not installed")
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from data_builders import image  # noqa: E402
 
 from trueopen.datasets import pdq  # noqa: E402
 
@@ -25,16 +27,7 @@ META_HASHES = {  # pdq/python/README.md of facebook/ThreatExchange (see fixtures
 
 def boxes(seed: int, size: int = 256, fmt: str = "PNG", quality: int = 90) -> bytes:
     """A synthetic picture of coloured boxes, encoded in the test."""
-    r = np.random.default_rng(seed)
-    im = Image.new("RGB", (size, size), tuple(int(x) for x in r.integers(0, 255, 3)))
-    d = ImageDraw.Draw(im)
-    for _ in range(14):
-        x, y = (int(v) for v in r.integers(0, size * 3 // 4, 2))
-        w, h = (int(v) for v in r.integers(size // 20, size // 3, 2))
-        d.rectangle([x, y, x + w, y + h], fill=tuple(int(c) for c in r.integers(0, 255, 3)))
-    buf = io.BytesIO()
-    im.save(buf, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-    return buf.getvalue()
+    return image(seed, fmt, size=size, boxes=14, smallest=20, largest=3, quality=quality)
 
 
 @pytest.mark.parametrize("name", sorted(META_HASHES))
