@@ -228,8 +228,11 @@ def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> li
         keys = bands.matrix(np.uint64, BANDS)
         reps = np.unique(first)
         for a, b in candidate_pairs(keys, reps):
+            da, db = int(doc_of[a]), int(doc_of[b])
+            if (da in parent or db in parent) and find(da) == find(db):
+                continue  # already linked (through another band or another pair)
             if np.count_nonzero(sig[a] == sig[b]) >= threshold * NUM_PERM:
-                union(int(doc_of[a]), int(doc_of[b]))
+                union(da, db)
         groups: dict[int, list[int]] = {}
         for d in sorted(parent):
             groups.setdefault(find(d), []).append(d)
