@@ -43,7 +43,19 @@ def _rows_progress() -> Iterator:
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
                   RowsPerSecond(), console=err, transient=True) as bar:
         task = bar.add_task("scanning", total=None)
-        yield lambda n: bar.advance(task, n)
+
+        class Bar:
+            """Rows as they are scanned; then the stage that runs over the whole dataset."""
+
+            @staticmethod
+            def advance(n: int) -> None:
+                bar.advance(task, n)
+
+            @staticmethod
+            def stage(name: str) -> None:
+                bar.update(task, description=name)
+
+        yield Bar
 
 
 @data_app.command("audit")
@@ -141,13 +153,13 @@ def audit_cmd(
             limit = parse_size(max_download)
         except ValueError as exc:
             raise InputError(f"--max-download: {exc}") from None
-        with _rows_progress() as progress:
-            report = run_audit(path, revision=revision, offline=True if offline else None, max_download=limit, blocklists=blocklist or [], opt_out=opt_out, domain_licenses=domain_licenses,
+        with _rows_progress() as bar:
+            report = run_audit(path, progress=bar and bar.advance, stage=bar and bar.stage, revision=revision, offline=True if offline else None, max_download=limit, blocklists=blocklist or [], opt_out=opt_out, domain_licenses=domain_licenses,
                                columns=columns, checks=checks, engine=engine.value, spark_master=spark_master,
                                pdq_distance=pdq_distance, near_dup_threshold=near_dup_threshold,
                                spun_min_score=spun_min_score, memory_limit=memory_limit,
                                write_clean=write_clean, remove=remove or ["blocklists"], strict=strict,
-                               max_evidence=max_evidence, progress=progress)
+                               max_evidence=max_evidence)
         if format is DataFormat.json:
             _emit(json.dumps(report, indent=2, sort_keys=False, ensure_ascii=False) + "\n", output)
         else:

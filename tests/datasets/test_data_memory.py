@@ -60,3 +60,13 @@ def test_duckdb_never_draws_its_progress_bar_on_stdout(big: tuple[Path, Path], c
 def test_an_unknown_engine_is_refused_even_without_blocklists(big: tuple[Path, Path]) -> None:
     with pytest.raises(InputError, match="--engine bogus"):
         audit(big[0], checks=["licences"], engine="bogus")
+
+
+def test_progress_reports_rows_then_each_stage(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(f'{{"id": "r{i}", "text": "row number {i} of a small text file"}}\n' for i in range(30)))
+    rows, stages = [], []
+    audit(path, checks=["duplicates", "disguised-copies"], write_clean=tmp_path / "out", remove=["duplicates"],
+          progress=rows.append, stage=stages.append)
+    assert sum(rows) == 30
+    assert stages == ["duplicates", "disguised copies", "writing the cleaned release"]

@@ -72,7 +72,8 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
           pdq_distance: int = DEFAULT_PDQ_DISTANCE, near_dup_threshold: float = DEFAULT_NEAR_DUP,
           spun_min_score: float | None = None, write_clean: str | Path | None = None,
           remove: Iterable[str] = ("blocklists",), strict: bool = False, max_evidence: int = 1000,
-          progress: Callable[[int], None] | None = None, revision: str | None = None,
+          progress: Callable[[int], None] | None = None, stage: Callable[[str], None] | None = None,
+          revision: str | None = None,
           max_download: int = DEFAULT_MAX_DOWNLOAD, offline: bool | None = None, token: str | None = None,
           memory_limit: str | None = None) -> dict[str, Any]:
     """Audit a dataset (Parquet, JSONL, CSV or WebDataset; a file or a folder of shards, a Hub
@@ -152,12 +153,19 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
         if eng is not None:
             eng.close()
     good = [s for s in ds.shards if s.name in set(st.shards_read)]
+    say = stage or (lambda _name: None)
+    if "duplicates" in run:
+        say("duplicates")
     dups = _duplicates(good, cols, st, run, near_dup_threshold, pdq_distance, pdq_mod) if "duplicates" in run else None
+    if "disguised-copies" in run and want_text:
+        say("disguised copies")
     spun = _spun(good, cols, st, spun_min_score, near_dup_threshold) if "disguised-copies" in run and want_text else None
     report = _report(ds, cols, st, lists, opt_out, optout, run, dups, spun, engine, pdq_distance, near_dup_threshold,
                      max_evidence)
     if write_clean is not None:
         from trueopen.datasets.clean import write_clean as _write
+
+        say("writing the cleaned release")
 
         hits = [h for h in st.hits if _check_of(h.reason) in removing]
         report["clean"] = _write(ds, Path(write_clean).expanduser(), good, hits, st.skipped, st.rows)
