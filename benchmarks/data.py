@@ -220,7 +220,7 @@ def bench_text(docs: int, peer_docs: int, reps: int) -> list[str]:
             measured(TEXT_TRUEOPEN, str(path), str(docs), env=one_core))
         runs.setdefault(f"datasketch MinHash + MinHashLSH, {peer_docs:,} docs", []).append(
             measured(TEXT_DATASKETCH, str(path), str(peer_docs), env=one_core))
-    lines = [f"### Text near-duplicates, one core, 200-word documents (threshold 0.8, 128 permutations)", "",
+    lines = ["### Text near-duplicates, one core, 200-word documents (threshold 0.8, 128 permutations)", "",
              "| run | docs/s (in-process, median) | wall incl. start-up | peak RSS |", "|---|---:|---:|---:|"]
     rates = {}
     for name, rs in runs.items():

@@ -20,8 +20,8 @@ from trueopen.datasets.table import render
 def _lists(tmp_path: Path, data: list[dict[str, str]]) -> tuple[Path, Path]:
     urls = tmp_path / "urls.txt"
     # row 1 and row 5, spelled differently: normalisation must bring them together
-    urls.write_text(f"# synthetic list\nHTTPS://WWW.img1.example.org:443/p/1.jpg/#frag\n"
-                    f"https://img5.example.org/p/5.jpg?utm_source=x\nhttps://unrelated.example.org/x\n")
+    urls.write_text("# synthetic list\nHTTPS://WWW.img1.example.org:443/p/1.jpg/#frag\n"
+                    "https://img5.example.org/p/5.jpg?utm_source=x\nhttps://unrelated.example.org/x\n")
     hashes = tmp_path / "hashes.csv"
     hashes.write_text(f"sha256,md5\n{data[3]['sha256'].upper()},\n,{data[4]['md5']}\n{data[5]['sha256']},\n"
                       f"{'0' * 64},{'1' * 32}\n")

@@ -40,10 +40,10 @@ def smaller_jpeg(png: bytes) -> bytes:
 
 def write_wds(path: Path, samples: list[tuple[str, bytes | None, str, dict]]) -> None:
     with tarfile.open(path, "w") as tf:
-        for key, image, caption, meta in samples:
+        for key, picture_bytes, caption, meta in samples:
             members = [(f"{key}.txt", caption.encode()), (f"{key}.json", json.dumps(meta).encode())]
-            if image is not None:
-                members.insert(0, (f"{key}.png", image))
+            if picture_bytes is not None:
+                members.insert(0, (f"{key}.png", picture_bytes))
             for name, data in members:
                 info = tarfile.TarInfo(name)
                 info.size = len(data)
