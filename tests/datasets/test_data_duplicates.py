@@ -141,20 +141,3 @@ def test_text_near_duplicates_in_jsonl(tmp_path: Path) -> None:
     strict = audit(path, checks=["duplicates"], near_dup_threshold=1.0)
     assert [c["rows"] for c in strict["duplicates"]["clusters"]] == [["a", "d"]]
     assert strict["duplicates"]["text_exact_clusters"] == 1
-
-
-def test_no_spill_file_is_left_behind_even_when_the_audit_fails(dataset: tuple[Path, dict[str, bytes]],
-                                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tempfile
-
-    from trueopen.errors import InputError
-
-    spills = tmp_path / "spills"
-    spills.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(spills))
-    root, _ = dataset
-    audit(root, checks=["duplicates", "disguised-copies"])
-    (root / "shard-002.tar").write_bytes(b"not a tar at all" * 100)  # read after the good shards
-    with pytest.raises(InputError, match="unreadable shard"):
-        audit(root, checks=["duplicates"], strict=True)
-    assert list(spills.iterdir()) == []

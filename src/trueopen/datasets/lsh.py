@@ -1,13 +1,12 @@
 """Locality-sensitive hashing by bands over MinHash signatures, shared by text duplicates
-(neardup.py) and disguised copies (spun.py): band keys, the candidate pairs they give; and the
-spill files that keep per-row state on disk (signatures, band keys, names)."""
+(neardup.py) and disguised copies (spun.py): band keys, the candidate pairs they give, and a
+spill file that keeps per-document state on disk."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -90,41 +89,3 @@ class Spill:
             os.unlink(self.path)
         except OSError:
             pass
-
-
-class NameSpill:
-    """Names (of documents, of rows) spilled to disk in order; only the few that a report needs are
-    read back."""
-
-    def __init__(self) -> None:
-        self.spill: Spill | None = None  # made on the first name: an empty spill leaves no file
-        self.ends = array("q")
-        self.size = 0
-
-    def extend(self, names: list[str]) -> None:
-        if self.spill is None:
-            self.spill = Spill(".names")
-        data = [n.encode("utf-8", "surrogatepass") for n in names]
-        for d in data:
-            self.size += len(d)
-            self.ends.append(self.size)
-        self.spill.add(b"".join(data), len(data))
-
-    def __len__(self) -> int:
-        return len(self.ends)
-
-    def read(self, docs: Iterable[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        if self.spill is None:
-            return out
-        self.spill.fh.close()
-        with open(self.spill.path, "rb") as fh:
-            for d in sorted(set(docs)):
-                start = self.ends[d - 1] if d else 0
-                fh.seek(start)
-                out[d] = fh.read(self.ends[d] - start).decode("utf-8", "surrogatepass")
-        return out
-
-    def close(self) -> None:
-        if self.spill is not None:
-            self.spill.close()

@@ -12,13 +12,14 @@ such as « » or 。 stays part of its word)."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
-from trueopen.datasets.lsh import NameSpill, Spill, band_keys, candidate_pairs, mix
+from trueopen.datasets.lsh import Spill, band_keys, candidate_pairs, mix
 
 SHINGLE = 3  # words per shingle: short enough for captions of a dozen words
 NUM_PERM = 128
@@ -117,6 +118,38 @@ def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.n
     return sh, offsets, exact
 
 
+class _Names:
+    """Document names spilled to disk; only the names of clustered documents are read back."""
+
+    def __init__(self) -> None:
+        self.spill = Spill(".names")
+        self.ends = array("q")
+        self.size = 0
+
+    def extend(self, names: list[str]) -> None:
+        data = [n.encode("utf-8", "surrogatepass") for n in names]
+        for d in data:
+            self.size += len(d)
+            self.ends.append(self.size)
+        self.spill.add(b"".join(data), len(data))
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def read(self, docs: Iterable[int]) -> dict[int, str]:
+        self.spill.fh.close()
+        out: dict[int, str] = {}
+        with open(self.spill.path, "rb") as fh:
+            for d in sorted(set(docs)):
+                start = self.ends[d - 1] if d else 0
+                fh.seek(start)
+                out[d] = fh.read(self.ends[d] - start).decode("utf-8", "surrogatepass")
+        return out
+
+    def close(self) -> None:
+        self.spill.close()
+
+
 def _batches(docs: Iterable[tuple[str, str]]) -> Iterator[tuple[list[str], list[bytes]]]:
     """Names and normalised, encoded texts, cut into batches of at most BATCH texts and
     MAX_BATCH_BYTES bytes."""
@@ -146,7 +179,7 @@ def text_clusters(docs: Iterable[tuple[str, str]], threshold: float = 0.8) -> li
 
     if not 0.0 < threshold <= 1.0:
         raise ValueError("threshold must be in (0, 1]")
-    names = NameSpill()
+    names = _Names()
     keys: list[np.ndarray] = []  # per batch: the exact key of each document
     signed: list[np.ndarray] = []  # per batch: the documents that have words (one signature row each)
     sigs, bands = Spill(".sig"), Spill(".bands")

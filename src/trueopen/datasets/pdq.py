@@ -89,12 +89,9 @@ class PdqIndex:
 
     def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
         pairs = list(entries)
-        self._build([label for label, _ in pairs], parse([h for _, h in pairs]))
-
-    def _build(self, labels: list[str], words: np.ndarray) -> None:
-        self.labels: list[str] = labels
-        self.words = words if len(words) else np.empty((0, 4), dtype=np.uint64)
-        chunks = _chunks(self.words) if len(words) else np.empty((0, CHUNKS), dtype=np.int64)
+        self.labels: list[str] = [label for label, _ in pairs]
+        self.words = parse([h for _, h in pairs]) if pairs else np.empty((0, 4), dtype=np.uint64)
+        chunks = _chunks(self.words) if pairs else np.empty((0, CHUNKS), dtype=np.int64)
         self._order: list[np.ndarray] = []
         self._starts: list[np.ndarray] = []
         for j in range(CHUNKS):
@@ -159,15 +156,8 @@ def image_clusters(rows: Iterable[tuple[str, str]], radius: int) -> list[Cluster
     """Groups of rows whose hashes are connected by links within radius (single linkage), in
     first-seen order; rows alone in their group are left out."""
     items = list(rows)
-    names = [n for n, _ in items]
-    return [Cluster(tuple(names[i] for i in g)) for g in cluster_positions(parse([h for _, h in items]), radius)]
-
-
-def cluster_positions(words: np.ndarray, radius: int) -> list[list[int]]:
-    """image_clusters over (n, 4) uint64 hash words: groups of positions, each in order."""
-    index = PdqIndex.__new__(PdqIndex)
-    index._build([""] * len(words), words)
-    parent = list(range(len(words)))
+    index = PdqIndex(items)
+    parent = list(range(len(items)))
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -181,7 +171,7 @@ def cluster_positions(words: np.ndarray, radius: int) -> list[list[int]]:
                 ra, rb = find(a), find(b)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(words)):
-        groups.setdefault(find(i), []).append(i)
-    return [g for g in groups.values() if len(g) > 1]
+    groups: dict[int, list[str]] = {}
+    for i, (name, _h) in enumerate(items):
+        groups.setdefault(find(i), []).append(name)
+    return [Cluster(tuple(g)) for g in groups.values() if len(g) > 1]

@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trueopen.datasets.images import ImageRows
 from trueopen.datasets.inputs import IMAGE, ROW, Dataset, Shard, discover, iter_batches, resolve_columns, shard_columns
 from trueopen.datasets.lists import Blocklist, key_sha256, load_blocklists, load_domain_licenses, load_domains
 from trueopen.datasets.rowchecks import META_COLUMNS, RowStats, check_rows
@@ -50,7 +49,8 @@ class _State:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     stats: RowStats = field(default_factory=RowStats)
-    images: ImageRows | None = None  # image keys of every row, for the image duplicate checks
+    sha_rows: dict[str, list[tuple[str, int, str]]] = field(default_factory=lambda: defaultdict(list))
+    pdq_rows: list[tuple[str, int, str, str]] = field(default_factory=list)  # (shard, row, name, pdq)
     not_run: dict[str, str] = field(default_factory=dict)
 
 
@@ -116,8 +116,6 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
         if not single and (out.resolve() == ds.root.resolve() or ds.root.resolve() in out.resolve().parents):
             raise InputError(f"{out}: the cleaned release must be outside the dataset folder")
     st = _State()
-    if "duplicates" in run:
-        st.images = ImageRows([sh.name for sh in ds.shards])
     cols = _columns(ds, columns or {}, st, strict)
     pdq_mod = _algo("pdq")
     pdq_lists = [(bl.name, k, h) for bl in lists for kind, k, h in bl.entries if kind == "pdq"]
@@ -140,46 +138,38 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
     python_pass = bool({"licences", "personal-data"} & run) or optout is not None or pdq_index is not None or \
         ("duplicates" in run) or ds.fmt != "parquet"
     try:
-        for si, shard in enumerate(ds.shards):
+        for shard in ds.shards:
             try:
-                _scan_shard(shard, si, cols, st, eng, python_pass, run, optout, opt_out, dom_lic, pdq_index, pdq_mod,
+                _scan_shard(shard, ds, cols, st, eng, python_pass, run, optout, opt_out, dom_lic, pdq_index, pdq_mod,
                             pdq_distance, progress)
                 st.shards_read.append(shard.name)
             except InputError:
-                if st.images is not None:
-                    st.images.close()
                 raise
             except Exception as exc:  # noqa: BLE001 - a corrupt shard: reported, skipped (or fatal with strict)
                 if strict:
-                    if st.images is not None:
-                        st.images.close()
                     raise InputError(f"{shard.name}: unreadable shard ({_one_line(exc)}); without --strict it is skipped") from None
                 st.skipped.append((shard.name, _one_line(exc)))
     finally:
         if eng is not None:
             eng.close()
-    try:
-        good = [s for s in ds.shards if s.name in set(st.shards_read)]
-        say = stage or (lambda _name: None)
-        if "duplicates" in run:
-            say("duplicates")
-        dups = _duplicates(good, cols, st, run, near_dup_threshold, pdq_distance, pdq_mod) if "duplicates" in run else None
-        if "disguised-copies" in run and want_text:
-            say("disguised copies")
-        spun = _spun(good, cols, st, spun_min_score, near_dup_threshold) if "disguised-copies" in run and want_text else None
-        report = _report(ds, cols, st, lists, opt_out, optout, run, dups, spun, engine, pdq_distance, near_dup_threshold,
-                         max_evidence)
-        if write_clean is not None:
-            from trueopen.datasets.clean import write_clean as _write
+    good = [s for s in ds.shards if s.name in set(st.shards_read)]
+    say = stage or (lambda _name: None)
+    if "duplicates" in run:
+        say("duplicates")
+    dups = _duplicates(good, cols, st, run, near_dup_threshold, pdq_distance, pdq_mod) if "duplicates" in run else None
+    if "disguised-copies" in run and want_text:
+        say("disguised copies")
+    spun = _spun(good, cols, st, spun_min_score, near_dup_threshold) if "disguised-copies" in run and want_text else None
+    report = _report(ds, cols, st, lists, opt_out, optout, run, dups, spun, engine, pdq_distance, near_dup_threshold,
+                     max_evidence)
+    if write_clean is not None:
+        from trueopen.datasets.clean import write_clean as _write
 
-            say("writing the cleaned release")
+        say("writing the cleaned release")
 
-            hits = [h for h in st.hits if _check_of(h.reason) in removing]
-            report["clean"] = _write(ds, Path(write_clean).expanduser(), good, hits, st.skipped, st.rows)
-        return report
-    finally:
-        if st.images is not None:
-            st.images.close()  # its names' spill file
+        hits = [h for h in st.hits if _check_of(h.reason) in removing]
+        report["clean"] = _write(ds, Path(write_clean).expanduser(), good, hits, st.skipped, st.rows)
+    return report
 
 
 def _check_of(reason: str) -> str:
@@ -221,13 +211,14 @@ def _names(batch: pa.RecordBatch, shard: Shard, id_col: str | None) -> list[str]
     return [f"{shard.name}:{r}" for r in rows]
 
 
-def _scan_shard(shard: Shard, shard_index: int, cols: dict[str, str | None], st: _State, eng, python_pass: bool,
+def _scan_shard(shard: Shard, ds: Dataset, cols: dict[str, str | None], st: _State, eng, python_pass: bool,
                 run: set[str], optout, opt_out_path, dom_lic, pdq_index, pdq_mod, pdq_distance: int,
                 progress: Callable[[int], None] | None) -> None:
     """One shard, all or nothing: its results join the state only when the whole shard was read."""
     local = RowStats()
     hits: list[Hit] = []
-    images: dict[int, list] = {}  # row -> [name, sha256, pdq], for the duplicate checks
+    shas: list[tuple[str, str, int, str]] = []
+    pdqs: list[tuple[str, int, str, str]] = []
     key_parts: list[pa.Table] = []
     rows = 0
     id_col = cols.get("id")
@@ -246,13 +237,11 @@ def _scan_shard(shard: Shard, shard_index: int, cols: dict[str, str | None], st:
             if "duplicates" in run and sha_col and sha_col in batch.schema.names:
                 for n, r, v in zip(names, idx, pc.cast(batch.column(sha_col), pa.string()).to_pylist()):
                     if v:
-                        images.setdefault(r, [n, None, None])[1] = v
+                        shas.append((v.strip().lower(), shard.name, r, n))
             pdq_vals = _pdq_values(batch, cols, pdq_mod, local)
             if pdq_vals is not None:
                 present = [(n, r, v) for n, r, v in zip(names, idx, pdq_vals) if v]
-                if "duplicates" in run:
-                    for n, r, v in present:
-                        images.setdefault(r, [n, None, None])[2] = v
+                pdqs.extend((shard.name, r, n, v) for n, r, v in present)
                 if pdq_index is not None and present:
                     index, lists_of = pdq_index
                     for qi, ei, _dist in pdq_mod.match(index, [v for _, _, v in present], pdq_distance):
@@ -279,10 +268,9 @@ def _scan_shard(shard: Shard, shard_index: int, cols: dict[str, str | None], st:
     st.rows += rows
     st.stats.merge(local)
     st.hits.extend(hits)
-    if images:
-        if st.images is None:
-            raise AssertionError("image rows collected without a store")  # pragma: no cover
-        st.images.extend(shard_index, [(r, n, sha, pdq) for r, (n, sha, pdq) in sorted(images.items())])
+    for v, s, r, n in shas:
+        st.sha_rows[v].append((s, r, n))
+    st.pdq_rows.extend(pdqs)
 
 
 def _wanted(shard: Shard, wanted: list[str]) -> list[str]:
@@ -387,32 +375,25 @@ def _duplicates(shards, cols, st: _State, run, threshold: float, pdq_distance: i
             for n, d in c[1:]:
                 s, r = where[d]
                 st.hits.append(Hit(s, r, n, "duplicate-text", f"neardup threshold {threshold}", key_sha256(c[0][0])))
-    images = st.images
-    if images is None or not len(images):
-        return out
-    groups = images.exact_groups()
-    where_img = images.rows([p for g in groups for p in g])
-    flagged: set[int] = set()
-    for g in groups:  # the first row in the data's order is kept
-        out["images_exact"].append([where_img[p].name for p in g])
-        for p in g[1:]:
-            w = where_img[p]
-            flagged.add(p)
-            st.hits.append(Hit(w.shard, w.row, w.name, "duplicate-image", "sha256", key_sha256(where_img[g[0]].name)))
-    if any(images.has_pdq):
+    exact = [sorted(v, key=lambda x: (x[0], x[1])) for v in st.sha_rows.values() if len(v) > 1]
+    for group in sorted(exact):
+        out["images_exact"].append([n for _, _, n in group])
+        for s, r, n in group[1:]:
+            st.hits.append(Hit(s, r, n, "duplicate-image", "sha256", key_sha256(group[0][2])))
+    if st.pdq_rows:
         if pdq_mod is None:
             st.not_run["duplicates.images"] = "PDQ (trueopen.datasets.pdq) is not available"
         else:
             # Exact copies are already one sha256 cluster: only their first row takes part in PDQ clustering.
-            positions, words = images.pdq_words(flagged)
-            clusters = [[int(positions[i]) for i in g] for g in pdq_mod.cluster_positions(words, pdq_distance)]
-            where_near = images.rows([p for c in clusters for p in c])
-            out["images_near"] = [[where_near[p].name for p in c] for c in clusters]
-            for c in clusters:
-                for p in c[1:]:
-                    w = where_near[p]
-                    st.hits.append(Hit(w.shard, w.row, w.name, "duplicate-image", f"pdq distance {pdq_distance}",
-                                       key_sha256(where_near[c[0]].name)))
+            flagged = {(h.shard, h.row) for h in st.hits if h.reason == "duplicate-image"}
+            rows = [(s, r, n, v) for s, r, n, v in st.pdq_rows if (s, r) not in flagged]
+            loc = {n: (s, r) for s, r, n, _ in rows}
+            clusters = [sorted(c.rows, key=_order) for c in pdq_mod.image_clusters(((n, v) for _, _, n, v in rows), pdq_distance)]
+            out["images_near"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
+            for c in out["images_near"]:
+                for n in c[1:]:
+                    s, r = loc[n]
+                    st.hits.append(Hit(s, r, n, "duplicate-image", f"pdq distance {pdq_distance}", key_sha256(c[0])))
     return out
 
 
