@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import importlib
-import re
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -17,7 +16,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trueopen.datasets.inputs import IMAGE, ROW, Dataset, Shard, discover, iter_batches, resolve_columns, shard_columns
-from trueopen.datasets.lists import Blocklist, key_sha256, load_blocklists, load_domain_licenses, load_domains
+from trueopen.datasets.lists import (Blocklist, key_sha256, load_blocklists, load_domain_licenses, load_domains,
+                                     normalise_key)
 from trueopen.datasets.rowchecks import META_COLUMNS, RowStats, check_rows
 from trueopen.errors import InputError
 
@@ -27,7 +27,6 @@ REMOVABLE = ("blocklists", "opt-out", "duplicates", "disguised-copies")
 DEFAULT_PDQ_DISTANCE = 31  # Meta's PDQ documentation: distance <= 31 of 256 bits is a match
 DEFAULT_NEAR_DUP = 0.8
 DEFAULT_MAX_DOWNLOAD = 10 << 30  # bytes of data files fetched from the Hub for one audit
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -134,13 +133,12 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
         from trueopen.datasets.engines import make_engine
 
         eng = make_engine(engine, join_lists, spark_master, memory_limit)
-    want_text = bool({"duplicates", "disguised-copies"} & run)
     python_pass = bool({"licences", "personal-data"} & run) or optout is not None or pdq_index is not None or \
         ("duplicates" in run) or ds.fmt != "parquet"
     try:
         for shard in ds.shards:
             try:
-                _scan_shard(shard, ds, cols, st, eng, python_pass, run, optout, opt_out, dom_lic, pdq_index, pdq_mod,
+                _scan_shard(shard, cols, st, eng, python_pass, run, optout, opt_out, dom_lic, pdq_index, pdq_mod,
                             pdq_distance, progress)
                 st.shards_read.append(shard.name)
             except InputError:
@@ -157,9 +155,9 @@ def audit(path: str | Path, *, blocklists: Sequence[str | Path] = (), opt_out: s
     if "duplicates" in run:
         say("duplicates")
     dups = _duplicates(good, cols, st, run, near_dup_threshold, pdq_distance, pdq_mod) if "duplicates" in run else None
-    if "disguised-copies" in run and want_text:
+    if "disguised-copies" in run:
         say("disguised copies")
-    spun = _spun(good, cols, st, spun_min_score, near_dup_threshold) if "disguised-copies" in run and want_text else None
+    spun = _spun(good, cols, st, spun_min_score, near_dup_threshold) if "disguised-copies" in run else None
     report = _report(ds, cols, st, lists, opt_out, optout, run, dups, spun, engine, pdq_distance, near_dup_threshold,
                      max_evidence)
     if write_clean is not None:
@@ -211,7 +209,7 @@ def _names(batch: pa.RecordBatch, shard: Shard, id_col: str | None) -> list[str]
     return [f"{shard.name}:{r}" for r in rows]
 
 
-def _scan_shard(shard: Shard, ds: Dataset, cols: dict[str, str | None], st: _State, eng, python_pass: bool,
+def _scan_shard(shard: Shard, cols: dict[str, str | None], st: _State, eng, python_pass: bool,
                 run: set[str], optout, opt_out_path, dom_lic, pdq_index, pdq_mod, pdq_distance: int,
                 progress: Callable[[int], None] | None) -> None:
     """One shard, all or nothing: its results join the state only when the whole shard was read."""
@@ -241,7 +239,8 @@ def _scan_shard(shard: Shard, ds: Dataset, cols: dict[str, str | None], st: _Sta
             pdq_vals = _pdq_values(batch, cols, pdq_mod, local)
             if pdq_vals is not None:
                 present = [(n, r, v) for n, r, v in zip(names, idx, pdq_vals) if v]
-                pdqs.extend((shard.name, r, n, v) for n, r, v in present)
+                if "duplicates" in run:  # kept for image clustering only
+                    pdqs.extend((shard.name, r, n, v) for n, r, v in present)
                 if pdq_index is not None and present:
                     index, lists_of = pdq_index
                     for qi, ei, _dist in pdq_mod.match(index, [v for _, _, v in present], pdq_distance):
@@ -299,11 +298,10 @@ def _pdq_values(batch: pa.RecordBatch, cols: dict[str, str | None], pdq_mod, sta
     if c and c in batch.schema.names:
         out: list[str | None] = []
         for v in pc.cast(batch.column(c), pa.string()).to_pylist():
-            v = v.strip().lower() if v else None
-            if v and not _HEX64.match(v):
+            key = normalise_key("pdq", v) if v and v.strip() else None
+            if v and v.strip() and key is None:
                 stats.pdq_unhashed["not-a-pdq-hash"] += 1
-                v = None
-            out.append(v)
+            out.append(key)
         return out
     if IMAGE in batch.schema.names and pdq_mod is not None:
         out = []
@@ -412,28 +410,20 @@ def _spun(shards, cols, st: _State, min_score: float | None, near_dup_threshold:
     where = _Where(shards)
 
     def stream() -> Iterator[tuple[str, str]]:
-        # The detector sees each text under its position in the stream (it reads the stream twice);
-        # names are looked up afterwards for the rows in a pair only, so no per-row name table is held.
+        # read twice by the detector; `where` keeps the positions of the last reading
         where.shard, where.row = array("i"), array("q")
-        return ((str(i), t) for i, (_n, t) in enumerate(_texts(shards, cols, where)))
+        return _texts(shards, cols, where)
 
     kw = {} if min_score is None else {"min_score": min_score}
     # A pair whose words are shared as much as near duplicates' is a plain copy (the duplicates check's); a
     # disguised copy shares the skeleton and not the words.
-    found = [(int(p.a), int(p.b), p.score, p.words, p.evidence) for p in spun.find_pairs(stream, **kw)
-             if p.words < near_dup_threshold]
-    needed = {d for a, b, *_ in found for d in (a, b)}
-    names: dict[int, str] = {}
-    if needed:
-        for i, (n, _t) in enumerate(_texts(shards, cols, _Where(shards))):
-            if i in needed:
-                names[i] = n
+    found = [p for p in spun.find_pairs(stream, **kw) if p.words < near_dup_threshold]
     pairs = []
     rule = f"sentence skeleton, min score {min_score if min_score is not None else spun.DEFAULT_MIN_SCORE}"
-    for a, b, score, words, ev in sorted(found):
-        pairs.append({"rows": [names[a], names[b]], "score": score, "words_jaccard": words, "evidence": list(ev)})
-        s, r = where[b]  # the later row is the copy
-        st.hits.append(Hit(s, r, names[b], "disguised-copy", rule, key_sha256(names[a])))
+    for p in sorted(found, key=lambda p: p.positions):
+        pairs.append({"rows": [p.a, p.b], "score": p.score, "words_jaccard": p.words, "evidence": list(p.evidence)})
+        s, r = where[p.positions[1]]  # the later row is the copy
+        st.hits.append(Hit(s, r, p.b, "disguised-copy", rule, key_sha256(p.a)))
     return pairs
 
 
@@ -466,9 +456,7 @@ def _report(ds: Dataset, cols, st: _State, lists: list[Blocklist], opt_out_path,
     from trueopen import __version__
 
     by_list: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
-    rows_by_check: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for h in st.hits:
-        rows_by_check[h.reason].add((h.shard, h.row))
         if h.reason.startswith("blocklist"):
             by_list[(h.source, h.reason.removeprefix("blocklist-"))].add((h.shard, h.row))
     bl_hits = sorted({(h.name, h.source, h.reason.removeprefix("blocklist-"), h.key_sha256) for h in st.hits

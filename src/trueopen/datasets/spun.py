@@ -60,6 +60,7 @@ class Pair:
     score: float
     evidence: tuple[str, ...]
     words: float = 0.0
+    positions: tuple[int, int] = (0, 0)  # of a and b in the stream
 
 
 @cache
@@ -109,14 +110,16 @@ def find_pairs(docs: Callable[[], Iterable[tuple[str, str]]] | Iterable[tuple[st
     if not callable(docs):
         kept = list(docs)
         docs = lambda: kept  # noqa: E731 - one list, read twice
-    candidates, names = _candidates(docs())
+    candidates = _candidates(docs())
     if not candidates:
         return []
     wanted = {d for pair in candidates for d in pair}
+    names: dict[int, str] = {}
     feats: dict[int, dict[str, None]] = {}
     shingles: dict[int, set[tuple[str, ...]]] = {}
-    for i, (_name, text) in enumerate(docs()):
-        if i in wanted:
+    for i, (name, text) in enumerate(docs()):
+        if i in wanted:  # only the candidates' names and texts are ever held
+            names[i] = name
             feats[i] = features(skeleton(text))
             w = _WORD.findall(text[:MAX_DOC_CHARS].casefold())
             shingles[i] = {tuple(w[j:j + 3]) for j in range(max(1, len(w) - 2))}
@@ -131,16 +134,14 @@ def find_pairs(docs: Callable[[], Iterable[tuple[str, str]]] | Iterable[tuple[st
             telling = sorted(shared, key=lambda g: (-sum(1 for t in g.split() if t != "_"), g))[:EVIDENCE]
             sa, sb = shingles[a], shingles[b]
             words = len(sa & sb) / len(sa | sb) if sa | sb else 0.0
-            out.append(Pair(names[a], names[b], round(score, 4), tuple(telling), round(words, 4)))
+            out.append(Pair(names[a], names[b], round(score, 4), tuple(telling), round(words, 4), (a, b)))
     return out
 
 
-def _candidates(docs: Iterable[tuple[str, str]]) -> tuple[set[tuple[int, int]], dict[int, str]]:
-    """Candidate pairs (document positions) from MinHash LSH over skeleton features, and the names
-    of the documents that have features."""
+def _candidates(docs: Iterable[tuple[str, str]]) -> set[tuple[int, int]]:
+    """Candidate pairs (document positions) from MinHash LSH over skeleton features."""
     import rensa
 
-    names: list[str] = []
     rows = array("q")  # band-key row -> document position
     bands = Spill(".spun-bands")
     batch_sets: list[list[str]] = []
@@ -153,8 +154,7 @@ def _candidates(docs: Iterable[tuple[str, str]]) -> tuple[set[tuple[int, int]], 
             batch_sets.clear()
 
     try:
-        for i, (name, text) in enumerate(docs):
-            names.append(name)
+        for i, (_name, text) in enumerate(docs):
             f = features(skeleton(text))
             if len(f) >= MIN_FEATURES:
                 batch_sets.append(list(f))
@@ -169,5 +169,4 @@ def _candidates(docs: Iterable[tuple[str, str]]) -> tuple[set[tuple[int, int]], 
                 break
     finally:
         bands.close()
-    wanted = {d for p in pairs for d in p}
-    return pairs, {d: names[d] for d in wanted}
+    return pairs
