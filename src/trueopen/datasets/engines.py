@@ -1,5 +1,5 @@
 """The key joins of the blocklist check (URL, sha256, md5) on an engine: DuckDB embedded (the
-default; SQL over the files, URL normalisation as a SQL macro) or Apache Spark (PySpark; `local[*]`
+default; SQL over the files, URL normalisation in that SQL) or Apache Spark (PySpark; `local[*]`
 or a cluster URL). Both return the same matches: (row index, id, kind, list, key sha256)."""
 
 from __future__ import annotations
@@ -85,15 +85,11 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, lists: Sequence[Blocklist], memory_limit: str | None = None, threads: int | None = None) -> None:
-        import duckdb
+        from trueopen.datasets.urlnorm import duckdb_connection
 
-        from trueopen.datasets.urlnorm import duckdb_macros
-
-        self.con = duckdb.connect()
+        self.con = duckdb_connection()
         # Streams: no insertion order to keep, spill to a temp folder past the memory limit.
         self.con.execute("SET preserve_insertion_order = false")
-        # DuckDB draws a progress bar on stdout for queries over 2 s: it would land inside --format json
-        self.con.execute("SET enable_progress_bar = false")
         if memory_limit:
             from trueopen.sources.options import parse_size
 
@@ -105,8 +101,6 @@ class DuckDBEngine:
             self.con.execute(f"SET memory_limit = '{limit}B'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        for sql in duckdb_macros():
-            self.con.execute(sql)
         self.kinds = _kinds(lists)
         lt = _list_rows(lists)  # noqa: F841 - read by name below
         self.con.execute("CREATE TABLE lists AS SELECT * FROM lt")
