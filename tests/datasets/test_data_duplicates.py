@@ -141,3 +141,17 @@ def test_text_near_duplicates_in_jsonl(tmp_path: Path) -> None:
     strict = audit(path, checks=["duplicates"], near_dup_threshold=1.0)
     assert [c["rows"] for c in strict["duplicates"]["clusters"]] == [["a", "d"]]
     assert strict["duplicates"]["text_exact_clusters"] == 1
+
+
+def test_a_near_copy_is_removed_by_its_place_when_ids_repeat(tmp_path: Path) -> None:
+    """Row 1 is a near copy of row 0; row 2 has the same id as row 1 and an unrelated picture."""
+    h0 = hash_image(picture(3))[0]
+    h1 = hash_image(smaller_jpeg(picture(3)))[0]
+    h2 = hash_image(picture(4))[0]
+    lines = [json.dumps({"id": i, "pdq": h, "n": k}) + "\n" for k, (i, h) in enumerate([("a", h0), ("x", h1), ("x", h2)])]
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(lines))
+    out = tmp_path / "clean"
+    report = audit(path, checks=["duplicates"], remove=["duplicates"], write_clean=out)
+    assert [c["rows"] for c in report["duplicates"]["clusters"]] == [["a", "x"]]
+    assert (out / "p.jsonl").read_text() == lines[0] + lines[2]

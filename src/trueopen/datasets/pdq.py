@@ -33,6 +33,7 @@ class Cluster:
     """Rows whose PDQ hashes are linked by distances within the threshold."""
 
     rows: tuple[str, ...]
+    positions: tuple[int, ...] = ()  # the rows' positions in the input
 
 
 def hash_image(data: bytes) -> tuple[str, int]:
@@ -171,7 +172,7 @@ def image_clusters(rows: Iterable[tuple[str, str]], radius: int) -> list[Cluster
                 ra, rb = find(a), find(b)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[int, list[str]] = {}
-    for i, (name, _h) in enumerate(items):
-        groups.setdefault(find(i), []).append(name)
-    return [Cluster(tuple(g)) for g in groups.values() if len(g) > 1]
+    groups: dict[int, list[int]] = {}
+    for i in range(len(items)):
+        groups.setdefault(find(i), []).append(i)
+    return [Cluster(tuple(items[i][0] for i in g), tuple(g)) for g in groups.values() if len(g) > 1]

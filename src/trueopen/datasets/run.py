@@ -385,13 +385,15 @@ def _duplicates(shards, cols, st: _State, run, threshold: float, pdq_distance: i
             # Exact copies are already one sha256 cluster: only their first row takes part in PDQ clustering.
             flagged = {(h.shard, h.row) for h in st.hits if h.reason == "duplicate-image"}
             rows = [(s, r, n, v) for s, r, n, v in st.pdq_rows if (s, r) not in flagged]
-            loc = {n: (s, r) for s, r, n, _ in rows}
-            clusters = [sorted(c.rows, key=_order) for c in pdq_mod.image_clusters(((n, v) for _, _, n, v in rows), pdq_distance)]
-            out["images_near"] = sorted((c for c in clusters if len(c) > 1), key=lambda c: _order(c[0]))
-            for c in out["images_near"]:
-                for n in c[1:]:
-                    s, r = loc[n]
-                    st.hits.append(Hit(s, r, n, "duplicate-image", f"pdq distance {pdq_distance}", key_sha256(c[0])))
+            # clusters by position, not by name: two rows may share an id
+            found = pdq_mod.image_clusters(((n, v) for _, _, n, v in rows), pdq_distance)
+            clusters = sorted((sorted(c.positions, key=lambda p: (_order(rows[p][2]), p)) for c in found),
+                              key=lambda c: (_order(rows[c[0]][2]), c[0]))
+            out["images_near"] = [[rows[p][2] for p in c] for c in clusters]
+            for c in clusters:
+                for p in c[1:]:
+                    s, r, n, _v = rows[p]
+                    st.hits.append(Hit(s, r, n, "duplicate-image", f"pdq distance {pdq_distance}", key_sha256(rows[c[0]][2])))
     return out
 
 
