@@ -49,7 +49,7 @@ class Cluster:
 
 @cache
 def _powers() -> tuple[np.ndarray, np.ndarray]:
-    """P^-i and P^i for every byte position of a batch (10 MiB each, made once)."""
+    """P^-i and P^i for every byte position of a batch (8 MiB each, made once)."""
     with np.errstate(over="ignore"):
         pinv = np.cumprod(np.full(MAX_BATCH_BYTES, _PINV, dtype=np.uint64))
         pw = np.cumprod(np.full(MAX_BATCH_BYTES, _P, dtype=np.uint64))
@@ -68,7 +68,6 @@ def shingle_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    texts = encoded
     blob = b"\n".join(encoded)  # the separator is not a word byte, so no word spans two texts
     if len(blob) > MAX_BATCH_BYTES:
         raise ValueError("batch larger than MAX_BATCH_BYTES")
@@ -91,7 +90,7 @@ def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.n
         words = mix((prefix[ends] - prefix[starts]) * pw[starts])
     doc_start = np.concatenate(([0], np.cumsum([len(e) + 1 for e in encoded[:-1]]))).astype(np.int64)
     wdoc = np.searchsorted(doc_start, starts, side="right") - 1
-    counts = np.bincount(wdoc, minlength=len(texts))
+    counts = np.bincount(wdoc, minlength=len(encoded))
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     with np.errstate(over="ignore"):
         if len(words) >= SHINGLE:
@@ -109,10 +108,10 @@ def _shingle_encoded(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.n
             sdoc = np.concatenate((sdoc, short))
             order = np.argsort(sdoc, kind="stable")
             sh, sdoc = sh[order], sdoc[order]
-        offsets = np.concatenate(([0], np.cumsum(np.bincount(sdoc, minlength=len(texts))))).astype(np.uint64)
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(sdoc, minlength=len(encoded))))).astype(np.uint64)
         # Exact key: the word sequence, position-mixed and summed per document.
         pos = np.arange(len(words), dtype=np.uint64) - np.repeat(first, counts).astype(np.uint64)
-        exact = np.zeros(len(texts), dtype=np.uint64)
+        exact = np.zeros(len(encoded), dtype=np.uint64)
         np.add.at(exact, wdoc, mix(words ^ mix(pos + np.uint64(1))))
         exact = mix(exact + counts.astype(np.uint64))
     return sh, offsets, exact
