@@ -68,20 +68,9 @@ def resolve(target: str, *, revision: str | None, max_download: int, offline: bo
 
 
 def _cached(cf, revision: str | None) -> HubDataset:
-    from trueopen.sources.hf_cache import list_refs, resolve_ref
+    from trueopen.sources.hf_cache import snapshot_of
 
-    if cf.snapshot is not None:
-        commit = cf.snapshot
-        if revision and revision != commit and resolve_ref(cf.repo_dir, revision) != commit:
-            raise InputError(f"{cf.repo_dir / 'snapshots' / commit}: is snapshot {commit}, not revision {revision!r}")
-    else:
-        commit = resolve_ref(cf.repo_dir, revision or "main")
-        if commit is None:
-            have = ", ".join(sorted(list_refs(cf.repo_dir))) or "none"
-            raise InputError(f"{cf.repo_dir}: revision {revision or 'main'!r} is not in the cache (refs there: {have})")
-    snap = cf.repo_dir / "snapshots" / commit
-    if not snap.is_dir():
-        raise InputError(f"{cf.repo_dir}: snapshot {commit} is missing from the cache")
+    commit, _asked, snap = snapshot_of(cf, revision)
     return HubDataset(folder=snap, cache_repo=cf.repo_dir, label=f"hf://datasets/{cf.repo_id}@{commit}")
 
 

@@ -52,6 +52,23 @@ def open_cached_hub(target: HubTarget, options: SourceOptions) -> Release:
 def open_cache_folder(cf: CacheFolder, options: SourceOptions, revision: str | None = None) -> Release:
     """The snapshot of one revision of a cached repo, as a local release (no network)."""
     revision = revision or options.revision
+    commit, asked, snap = snapshot_of(cf, revision)
+    files, real, problems = _walk_snapshot(cf.repo_dir, snap)
+    problems.extend(_missing_files(cf.repo_dir, commit, {f.path for f in files}))
+    if not files:
+        raise InputError(f"{snap}: the cached snapshot is empty (no files to audit)")
+    return Release(
+        target=Target(kind="hf-cache", ref=cf.ref, revision=commit, requested_revision=asked),
+        files=tuple(files),
+        reader=LocalReader(real),
+        problems=tuple(problems),
+        root=snap,
+    )
+
+
+def snapshot_of(cf: CacheFolder, revision: str | None) -> tuple[str, str | None, Path]:
+    """(commit, the revision as asked, snapshot folder) of a cached repo at `revision` (default:
+    the snapshot the path names, else main). Raises InputError when it is not in the cache."""
     if cf.snapshot is not None:
         if revision and revision != cf.snapshot and resolve_ref(cf.repo_dir, revision) != cf.snapshot:
             raise InputError(f"{cf.repo_dir / 'snapshots' / cf.snapshot}: is snapshot {cf.snapshot}, not revision {revision!r}")
@@ -66,17 +83,7 @@ def open_cache_folder(cf: CacheFolder, options: SourceOptions, revision: str | N
     snap = cf.repo_dir / "snapshots" / commit
     if not snap.is_dir():
         raise InputError(f"{cf.repo_dir}: snapshot {commit} is missing from the cache")
-    files, real, problems = _walk_snapshot(cf.repo_dir, snap)
-    problems.extend(_missing_files(cf.repo_dir, commit, {f.path for f in files}))
-    if not files:
-        raise InputError(f"{snap}: the cached snapshot is empty (no files to audit)")
-    return Release(
-        target=Target(kind="hf-cache", ref=cf.ref, revision=commit, requested_revision=asked),
-        files=tuple(files),
-        reader=LocalReader(real),
-        problems=tuple(problems),
-        root=snap,
-    )
+    return commit, asked, snap
 
 
 def resolve_ref(repo_dir: Path, revision: str) -> str | None:
