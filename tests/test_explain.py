@@ -22,7 +22,7 @@ def audits():
 @pytest.mark.parametrize("name", ["fully-open", "open-weights", "openwashed"])
 def test_every_framework_has_2_to_5_points_with_evidence(audits, name) -> None:
     out = explain(audits[name])
-    assert [f.id for f in out] == ["label", "mof", "osaid", "eu_ai_act", "eu_index"]
+    assert [f.id for f in out] == ["label", "mof", "osaid", "eu_ai_act", "eu_index", "reproducibility"]
     for f in out:
         assert 2 <= len(f.points) <= 5, f.id
         assert any(p.kind == "result" for p in f.points)
@@ -54,7 +54,7 @@ def test_json_is_stable(audits) -> None:
     a = audits["open-weights"]
     assert to_json(a) == to_json(a)
     data = json.loads(to_json(a))
-    assert data["target"].endswith("open-weights") and len(data["frameworks"]) == 5
+    assert data["target"].endswith("open-weights") and len(data["frameworks"]) == 6
 
 
 def test_cli_explain_table_and_json(tmp_path) -> None:

@@ -30,9 +30,9 @@ def test_example_records_validate(name) -> None:
     record = json.loads(audit(EXAMPLES / name).to_json())
     jsonschema.validate(record, json_schema())
     assert record["schema_version"] == SCHEMA_VERSION
-    keys = ["schema_version", "tool", "target", "card", "files", "components", "recipe", "licenses", "claims", "safety", "findings", "verdicts", "hub", "transfer", "related", "locations", "model"]
+    keys = ["schema_version", "tool", "target", "card", "files", "components", "recipe", "licenses", "claims", "safety", "findings", "verdicts", "hub", "transfer", "related", "locations", "model", "reproduction"]
     assert list(record) == keys
-    assert set(record["verdicts"]) == {"label", "osaid", "mof", "openwashing", "eu_ai_act", "eu_index", "unverified"}
+    assert set(record["verdicts"]) == {"label", "osaid", "mof", "openwashing", "eu_ai_act", "eu_index", "unverified", "reproducibility"}
     assert "class" in record["verdicts"]["mof"]
 
 

@@ -75,6 +75,10 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
     files = [_file_entry(f, integrity.sha256.get(f.path) or read_whole.get(f.path), inv.kinds.get(f.path, "other"),
                          next((lb for lb in labels if f.path.startswith(lb + "/")), None))
              for f in release.files]
+    from trueopen.reproduce.readiness import assess_readiness
+
+    readiness, readiness_findings = assess_readiness(release, card, recipe, components, files, inv.code_texts)
+    verdicts = verdicts.model_copy(update={"reproducibility": readiness})
     locations = [Location(label=label, kind=t.kind, ref=t.ref, revision=t.revision)
                  for label, t in (release.locations or (("", release.target),))]
     return Audit(
@@ -87,7 +91,7 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
         licenses=lm.found,
         claims=claims,
         safety=safety,
-        findings=sort_findings(findings),
+        findings=sort_findings([*findings, *readiness_findings]),
         verdicts=verdicts,
         locations=locations,
         model=model,

@@ -189,18 +189,23 @@ def audit(
 
             result = follow_related(result, kinds, source)
     with _errors():
-        if format is AuditFormat.json:
-            _emit(result.to_json(), output)
-        elif format is AuditFormat.mot:
-            from trueopen.mot.export import audit_to_mot, to_yaml
+        _emit_audit(result, format, output)
 
-            _emit(to_yaml(audit_to_mot(result)), output)
-        elif format.value in _report_formats():
-            from trueopen.formats.reports import render as render_report
 
-            _emit(render_report(result, format.value), output)
-        else:
-            _emit_table(lambda console: _table().render(result, console), output)
+def _emit_audit(result, format: AuditFormat, output: Path | None) -> None:
+    """One audit record in any of the audit's formats."""
+    if format is AuditFormat.json:
+        _emit(result.to_json(), output)
+    elif format is AuditFormat.mot:
+        from trueopen.mot.export import audit_to_mot, to_yaml
+
+        _emit(to_yaml(audit_to_mot(result)), output)
+    elif format.value in _report_formats():
+        from trueopen.formats.reports import render as render_report
+
+        _emit(render_report(result, format.value), output)
+    else:
+        _emit_table(lambda console: _table().render(result, console), output)
 
 
 def _read_targets(path: Path) -> list[str]:
@@ -302,18 +307,28 @@ def demo(
 def schema(
     output: OutputOption = None,
     policy: Annotated[bool, typer.Option("--policy", help="The JSON Schema of policy files (`trueopen check --policy`) instead.")] = False,
+    recipe: Annotated[bool, typer.Option("--recipe", help="The JSON Schema of recipe manifests (trueopen-recipe.json) instead.")] = False,
 ) -> None:
-    """Print the JSON Schema of the audit record (`--format json`), or of policy files.
+    """Print the JSON Schema of the audit record (`--format json`), of policy files or of recipe manifests.
 
     Examples:
 
         trueopen schema -o schema/audit.schema.json
 
         trueopen schema --policy -o schema/policy.schema.json
+
+        trueopen schema --recipe -o schema/recipe.schema.json
     """
     from trueopen.record import json_schema
 
     with _errors():
+        if policy and recipe:
+            raise InputError("--policy and --recipe: choose one schema")
+        if recipe:
+            from trueopen.reproduce.manifest import json_schema as recipe_schema
+
+            _emit(json.dumps(recipe_schema(), indent=2, sort_keys=True) + "\n", output)
+            return
         if policy:
             from trueopen.policy.model import json_schema as policy_schema
 
@@ -786,8 +801,11 @@ def _emit_table(draw, output: Path | None) -> None:
 
 
 from trueopen.cli_data import data_app  # noqa: E402 - `trueopen data ...` (issue 11), its own module
+from trueopen.cli_reproduce import recipe_app, reproduce  # noqa: E402 - replay and capture (issue 12), their own module
 
 app.add_typer(data_app, name="data")
+app.add_typer(recipe_app, name="recipe")
+app.command()(reproduce)
 
 
 def main() -> None:

@@ -449,6 +449,106 @@ class Related(_Frozen):
     error: str | None = Field(default=None, description="Why it could not be audited.")
 
 
+
+ReadinessGrade = Literal["replayable", "partial", "not-replayable"]
+FactStatus = Literal["stated", "partial", "missing"]
+
+
+class ReplayFact(_Frozen):
+    """One fact a replay needs (a command, pinned versions, seeds, the data...), whether the release states it."""
+
+    id: Literal["command", "framework_versions", "seeds", "data", "hyperparameters", "data_order", "hardware"]
+    status: FactStatus
+    detail: str = Field(description="What was found, or what is missing.")
+    evidence: list[Evidence] = []
+
+
+class ExpectedOutput(_Frozen):
+    """A published weights file the replay must rebuild, with the digest to compare against."""
+
+    path: str
+    sha256: str | None = None
+    size: int | None = None
+
+
+class ReplayPlan(_Frozen):
+    """What `trueopen reproduce` would run: the environment, the commands and the outputs it compares."""
+
+    python: str | None = Field(default=None, description="The Python version the release states (major.minor), or null.")
+    requirements: list[str] = Field(default=[], description="Exact pins the fresh environment gets (name==version).")
+    skipped_requirements: list[str] = Field(default=[], description="Requirement lines not installed: not an exact pin "
+                                            "of a package (ranges, URLs, editable installs, options).")
+    commands: list[str] = Field(default=[], description="Shell commands run in order in a copy of the release.")
+    commands_from: Evidence | None = Field(default=None, description="Where the commands are written.")
+    outputs: list[ExpectedOutput] = Field(default=[], description="Published weights files removed from the copy "
+                                          "before the run and compared with what it writes.")
+
+
+class Reproducibility(_Frozen):
+    """How ready the release is to be rebuilt from its recipe, judged without running anything."""
+
+    grade: ReadinessGrade = Field(description="replayable: every fact stated; partial: a command, exact versions, seeds "
+                                  "and data are stated but something else is missing or loose; not-replayable: one "
+                                  "of those four is missing.")
+    missing: list[str] = Field(default=[], description="The facts not stated (ids of `facts`).")
+    facts: list[ReplayFact] = []
+    plan: ReplayPlan = Field(default_factory=ReplayPlan)
+
+
+TensorGrade = Literal["equal", "within-tolerance", "differs", "shape-differs", "missing", "extra"]
+
+
+class TensorDiff(_Frozen):
+    name: str
+    grade: TensorGrade
+    shape: list[int] | None = Field(default=None, description="The published tensor's shape.")
+    produced_shape: list[int] | None = None
+    dtype: str | None = None
+    produced_dtype: str | None = None
+    max_abs_diff: float | None = None
+    max_rel_diff: float | None = None
+    cosine: float | None = Field(default=None, description="Cosine similarity of the flattened tensors.")
+
+
+class WeightsComparison(_Frozen):
+    """One published weights file against the file the replay wrote."""
+
+    path: str
+    grade: Literal["bitwise", "within-tolerance", "differs", "not-produced"]
+    published_sha256: str | None = None
+    produced_sha256: str | None = None
+    tensors: int = Field(default=0, description="Tensors compared (safetensors, npz).")
+    tensors_differing: int = 0
+    worst: list[TensorDiff] = Field(default=[], description="The tensors that differ most, worst first (at most 5).")
+    detail: str = ""
+
+
+class ReplayLimits(_Frozen):
+    timeout_seconds: int
+    memory_bytes: int
+    disk_bytes: int
+
+
+class Reproduction(_Frozen):
+    """A replay of the release's recipe (`trueopen reproduce`) and how close its weights came."""
+
+    grade: Literal["bitwise", "within-tolerance", "differs", "could-not-run"]
+    reason: str = Field(description="One line: why this grade.")
+    commands: list[str] = []
+    sandbox: Literal["bubblewrap", "none"] = Field(description="none only with --no-sandbox: the commands then ran "
+                                                   "with the network and the user's file system reachable.")
+    network: Literal["blocked", "allowed"]
+    limits: ReplayLimits
+    exit_code: int | None = Field(default=None, description="Of the last command run; null when none ran to its end.")
+    seconds: float | None = None
+    rtol: float
+    atol: float
+    files: list[WeightsComparison] = []
+    environment: dict = Field(default={}, description="The replay environment's manifest (trueopen-recipe.json schema).")
+    log_tail: list[str] = Field(default=[], description="The last lines of the replay log.")
+    out: str | None = Field(default=None, description="The folder holding the log, environment and comparison (--out).")
+
+
 class Verdicts(_Frozen):
     label: Label
     osaid: Osaid
@@ -458,6 +558,9 @@ class Verdicts(_Frozen):
     eu_index: EuIndex
     unverified: list[str] = Field(default=[], description="Referenced components the label counted without seeing them "
                                   "(their licence is the one the release states; add their location with --with to verify).")
+    reproducibility: Reproducibility | None = Field(default=None, description="How ready the release is to be rebuilt "
+                                                    "from its recipe, without running anything; null in records of "
+                                                    "trueopen versions before it was assessed.")
 
 
 class Audit(_Frozen):
@@ -482,6 +585,8 @@ class Audit(_Frozen):
                                       "first, then each `--with` location.")
     model: ModelFacts = Field(default_factory=ModelFacts, description="What the card and config state about the model "
                               "(task, architecture, metrics, limitations, energy), as read; what AI-BOMs carry.")
+    reproduction: Reproduction | None = Field(default=None, description="The replay of the recipe and its grade "
+                                              "(`trueopen reproduce`); null for a plain audit.")
 
     def to_json(self) -> str:
         """The record as canonical JSON (sorted keys are not used: field order is the contract)."""

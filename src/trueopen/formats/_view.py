@@ -86,6 +86,7 @@ def view(audit: Audit) -> dict[str, Any]:
          "tone": "good" if v.eu_index.score >= v.eu_index.max_score * 0.75 else ("warn" if v.eu_index.score >= v.eu_index.max_score / 2 else "bad"),
          "reasons": [f"{d.name}: {d.grade}" for d in v.eu_index.dimensions], "evidence": []},
     ]
+    verdicts += _reproducibility(audit)
     safety_files = [{"path": f.path, "format": f.format, "status": f.status, "tone": SAFETY_TONE[f.status],
                      "globals": ", ".join(f.globals[:8]) + (" …" if len(f.globals) > 8 else ""),
                      "weights_only": "-" if f.weights_only_ok is None else ("loads" if f.weights_only_ok else "refused"),
@@ -102,8 +103,45 @@ def view(audit: Audit) -> dict[str, Any]:
             {"name": "MOF class", "value": v.mof.class_, "tone": MOF_TONE[v.mof.class_]},
             {"name": "Openwashing", "value": f"flagged ({ow.severity})" if ow.flagged else "no", "tone": "bad" if ow.flagged else "good"},
             {"name": "Safety", "value": s.status, "tone": SAFETY_TONE[s.status]},
+            *([{"name": "Reproducible", "value": v.reproducibility.grade, "tone": READY_TONE[v.reproducibility.grade]}]
+              if v.reproducibility else []),
+            *([{"name": "Replay", "value": audit.reproduction.grade, "tone": REPLAY_TONE[audit.reproduction.grade]}]
+              if audit.reproduction else []),
         ],
         "components": components, "licenses": licenses, "verdicts": verdicts,
         "explain": [f.model_dump() for f in explain(audit)], "findings": findings, "safety_files": safety_files,
         "safety": s.status, "unverified": list(v.unverified),
     }
+
+
+READY_TONE = {"replayable": "good", "partial": "warn", "not-replayable": "bad"}
+REPLAY_TONE = {"bitwise": "good", "within-tolerance": "good", "differs": "bad", "could-not-run": "bad"}
+
+
+def _reproducibility(audit: Audit) -> list[dict[str, Any]]:
+    """The readiness verdict and, after `trueopen reproduce`, the replay's grade."""
+    out = []
+    r = audit.verdicts.reproducibility
+    if r is not None:
+        reasons = [f"{f.id.replace('_', ' ')}: {f.status}, {f.detail}" for f in r.facts]
+        if r.plan.commands:
+            reasons.append(f"replay plan: {' && '.join(r.plan.commands)}; Python {r.plan.python or 'not stated'}; "
+                           f"{len(r.plan.requirements)} exact pins; compares {len(r.plan.outputs)} weights files")
+        out.append({"name": "Reproducibility (readiness)", "result": r.grade, "tone": READY_TONE[r.grade],
+                    "reasons": reasons, "evidence": cites([e for f in r.facts for e in f.evidence[:1]], 7)})
+    rep = audit.reproduction
+    if rep is not None:
+        reasons = [rep.reason, f"sandbox: {rep.sandbox}, network {rep.network}, limits {rep.limits.timeout_seconds} s / "
+                   f"{rep.limits.memory_bytes} B memory / {rep.limits.disk_bytes} B disk; rtol {rep.rtol:g}, atol {rep.atol:g}"]
+        for f in rep.files:
+            reasons.append(f"{f.path}: {f.grade}" + (f", {f.detail}" if f.detail else ""))
+            reasons += [f"  {t.name}: {t.grade}, max abs diff {_num(t.max_abs_diff)}, max rel diff {_num(t.max_rel_diff)}, "
+                        f"cosine {_num(t.cosine)}" for t in f.worst]
+        reasons += [f"log: {line}" for line in rep.log_tail[-3:]] if rep.grade == "could-not-run" else []
+        out.append({"name": "Reproduction (replay)", "result": rep.grade, "tone": REPLAY_TONE[rep.grade],
+                    "reasons": reasons, "evidence": []})
+    return out
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3g}"

@@ -83,6 +83,13 @@ def _verdict_properties(audit: Audit) -> list[tuple[str, str]]:
     if v.openwashing.severity:
         props.append(("trueopen:openwashing:severity", v.openwashing.severity))
     props += [("trueopen:unverified", cid) for cid in v.unverified]
+    if v.reproducibility is not None:
+        props.append(("trueopen:reproducibility:grade", v.reproducibility.grade))
+        props += [("trueopen:reproducibility:missing", m) for m in v.reproducibility.missing]
+    if audit.reproduction is not None:
+        props.append(("trueopen:reproduction:grade", audit.reproduction.grade))
+        props += [(f"trueopen:reproduction:file:{f.path}", f"{f.grade}; {f.produced_sha256 or 'not produced'}")
+                  for f in audit.reproduction.files]
     for c in audit.components:
         lic = c.license.expression or "none"
         props.append((f"trueopen:component:{c.id}", f"{c.status}; {'open' if c.open else 'not open'}; {lic}"))

@@ -1,5 +1,5 @@
 """Explain an audit in plain language: for each framework (label and openwashing, MOF, OSAID 1.0,
-EU AI Act, European Open Source AI Index) a few sentences on the result and on what would change
+EU AI Act, European Open Source AI Index) and for the release's readiness to be rebuilt a few sentences on the result and on what would change
 it, each point citing its evidence (path:line).
 
 A format: it reads the verdicts of one Audit and never recomputes them.
@@ -42,6 +42,8 @@ def explain(audit: Audit) -> list[FrameworkExplanation]:
     """Plain-language explanation of every framework's result, in a fixed order."""
     by_id = {c.id: c for c in audit.components}
     out = [_label(audit, by_id), _mof(audit, by_id), _osaid(audit), _eu_ai_act(audit), _eu_index(audit)]
+    ready = _reproducibility(audit)
+    out += [ready] if ready else []
     verify = _verify(audit)
     return out + ([verify] if verify else [])
 
@@ -275,3 +277,41 @@ def _eu_index(audit: Audit) -> FrameworkExplanation:
                             "shared training data, training code and a datasheet weigh most.", evidence=_absent_cite(audit)))
     return FrameworkExplanation(id="eu_index", name="European Open Source AI Index",
                                 result=f"{idx.score:g} / {idx.max_score}", points=points[:5])
+
+
+# What a publisher adds to state each missing fact (reproduce/readiness.py).
+_ADD = {"command": "document the command that trains it (a 'How to reproduce' code block in the card, a Makefile "
+                   "target, or `trueopen recipe capture -- COMMAND`)",
+        "framework_versions": "pin every requirement exactly (name==version) or ship a lock file",
+        "seeds": "state the random seeds (in a config, the code or the card)",
+        "data": "ship the training data, or reference it by an immutable revision (a Hub commit, a sha256)",
+        "hyperparameters": "state the hyperparameters (a training config or the card)",
+        "data_order": "state the data order (a shuffle seed or the sample order)",
+        "hardware": "state the hardware it was trained on"}
+
+
+def _reproducibility(audit: Audit) -> FrameworkExplanation | None:
+    """At most five points: the grade (and the replay), then the facts to add, essential ones first."""
+    r = audit.verdicts.reproducibility
+    if r is None:
+        return None
+    stated = [f for f in r.facts if f.status == "stated"]
+    points = [Point(kind="result", text=f"Readiness to be rebuilt from its recipe: {r.grade}, {len(stated)} of "
+                    f"{len(r.facts)} facts stated (checked without running anything).",
+                    evidence=_cites(e for f in stated for e in f.evidence[:1]) or _absent_cite(audit))]
+    rep = audit.reproduction
+    if rep is not None:
+        points.append(Point(kind="result", text=f"Replayed: {rep.grade}. {rep.reason}.",
+                            evidence=[f.path for f in rep.files][:MAX_CITES] or _absent_cite(audit)))
+    elif r.plan.commands and r.plan.commands_from:
+        points.append(Point(kind="result", text=f"`trueopen reproduce` would run {' && '.join(r.plan.commands)} with "
+                            f"{len(r.plan.requirements)} exact pins and compare {len(r.plan.outputs)} weights files.",
+                            evidence=[r.plan.commands_from.where()]))
+    todo = [f for f in r.facts if f.status != "stated"]  # facts are in order: essential first
+    room = 5 - len(points)
+    for i, f in enumerate(todo[:room]):
+        text = f"{f.id.replace('_', ' ').capitalize()}: {f.status}, {f.detail}. To fix: {_ADD[f.id]}."
+        if i == room - 1 and len(todo) > room:
+            text += f" Also not stated: {', '.join(g.id.replace('_', ' ') for g in todo[room:])}."
+        points.append(Point(kind="change", text=text, evidence=_cites(f.evidence) or _absent_cite(audit)))
+    return FrameworkExplanation(id="reproducibility", name="Reproducibility", result=r.grade, points=points)

@@ -26,6 +26,10 @@ def _yes(flag: bool) -> Text:
     return Text("yes", style="green") if flag else Text("no", style="red")
 
 
+READY_STYLE = {"replayable": "green", "partial": "yellow", "not-replayable": "red"}
+REPLAY_STYLE = {"bitwise": "green", "within-tolerance": "green", "differs": "bold red", "could-not-run": "red"}
+
+
 def render(audit: Audit, console: Console) -> None:
     """Print one audit."""
     v = audit.verdicts
@@ -49,6 +53,15 @@ def render(audit: Audit, console: Console) -> None:
     grades = " ".join(f"{g}:{sum(1 for d in v.eu_index.dimensions if d.grade == g)}" for g in ("open", "partial", "closed"))
     head.add_row("EU OSAI index", f"{v.eu_index.score:g} / {v.eu_index.max_score}  ({grades})")
     head.add_row("Safety", Text(audit.safety.status, style=SAFETY_STYLE[audit.safety.status]))
+    if v.reproducibility is not None:
+        r = v.reproducibility
+        ready = Text(r.grade, style=READY_STYLE[r.grade])
+        if r.missing:
+            ready.append(f"  (missing: {', '.join(m.replace('_', ' ') for m in r.missing)})")
+        head.add_row("Reproducible", ready)
+    if audit.reproduction is not None:
+        head.add_row("Replay", Text(f"{audit.reproduction.grade}: {audit.reproduction.reason}",
+                                    style=REPLAY_STYLE[audit.reproduction.grade]))
     console.print(head)
     console.print()
 
@@ -90,6 +103,9 @@ def render(audit: Audit, console: Console) -> None:
                         ("hardware", audit.recipe.hardware)):
         rt.add_row(name, str(len(items)), items[0].where() if items else "-")
     console.print(rt)
+    from trueopen.formats import reproducibility  # readiness facts, and the replay after `trueopen reproduce`
+
+    reproducibility.render(audit, console)
 
     reasons: list[Text] = []
     for r in v.osaid.reasons:

@@ -62,7 +62,27 @@ def read_recipe(release: Release, texts: dict[str, str], card: ParsedCard) -> Re
             read = release.read_text(f.path)
             if read.text is not None:
                 found["framework_versions"].extend(_requirements(f.path, read.text, r))
+    for element, items in _from_manifest(release).items():
+        found[element].extend(items)
     return Recipe(**{k: _dedupe(v) for k, v in found.items()})
+
+
+def _from_manifest(release: Release) -> dict[str, list[Evidence]]:
+    """Recipe evidence from a trueopen-recipe.json (`trueopen recipe capture`): exact versions,
+    seeds and the machine, as recorded when the release was built."""
+    from trueopen.reproduce.readiness import read_manifest
+
+    found = read_manifest(release)
+    if found is None:
+        return {}
+    path, man = found
+    p = man.platform
+    gpus = f", {', '.join(p.gpus)}" if p.gpus else ""
+    out = {"framework_versions": [Evidence(path=path, detail=f"{len(man.pins())} packages recorded at exact versions, "
+                                           f"Python {man.python.version} (pinned)")],
+           "seeds": [Evidence(path=path, detail=f"seed {s.name}={s.value} ({s.source})") for s in man.seeds],
+           "hardware": [Evidence(path=path, detail=f"{p.machine}, {p.cpu or p.system}, {p.cpu_count or '?'} CPUs{gpus}")]}
+    return out
 
 
 def _scan(path: str, text: str, patterns: list[re.Pattern[str]], prose: bool = False) -> list[Evidence]:

@@ -1,0 +1,194 @@
+"""Compare a rebuilt weights file with the published one: bitwise, else tensor by tensor.
+
+safetensors files are read through trueopen's bounded header reader and memory-mapped tensor by
+tensor (the `safetensors` library's numpy API cannot return BF16 tensors: numpy has no bfloat16;
+here BF16 is widened to float32 exactly). npz files are read with numpy, `allow_pickle=False`:
+an object array is refused, never unpickled. Any other format is compared by sha256 only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from trueopen.readers.safetensors_header import read_header
+from trueopen.record import TensorDiff, WeightsComparison
+
+# Defaults of numpy.allclose, applied per element: |produced - published| <= atol + rtol * |published|.
+DEFAULT_RTOL = 1e-5
+DEFAULT_ATOL = 1e-8
+WORST_SHOWN = 5
+MAX_NPZ_MEMBERS = 100_000
+
+_NUMPY_DTYPES = {
+    "BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "I16": np.int16, "U16": np.uint16, "F16": np.float16,
+    "I32": np.int32, "U32": np.uint32, "F32": np.float32, "F64": np.float64, "I64": np.int64, "U64": np.uint64,
+    "C64": np.complex64,
+}
+
+
+class UnreadableWeights(Exception):
+    """A weights file whose tensors cannot be read (malformed header, pickled npz member...)."""
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    dtype: str
+    shape: tuple[int, ...]
+    values: np.ndarray | None  # None: a dtype compared by bytes only (F8, F4, ...)
+    raw: bytes | memoryview
+
+
+def compare_file(published: Path, produced: Path, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
+                 published_sha256: str | None = None) -> WeightsComparison:
+    """Grade one produced file against the published one: bitwise, within-tolerance, differs or not-produced."""
+    path = published.name
+    pub_sha = published_sha256 or sha256_file(published)
+    if not produced.is_file():
+        return WeightsComparison(path=path, grade="not-produced", published_sha256=pub_sha,
+                                 detail="the replay did not write this file")
+    prod_sha = sha256_file(produced)
+    if prod_sha == pub_sha:
+        return WeightsComparison(path=path, grade="bitwise", published_sha256=pub_sha, produced_sha256=prod_sha)
+    suffix = published.suffix.lower()
+    if suffix not in (".safetensors", ".npz"):
+        return WeightsComparison(path=path, grade="differs", published_sha256=pub_sha, produced_sha256=prod_sha,
+                                 detail=f"sha256 differs; {suffix or 'this format'} is compared by bytes only")
+    try:
+        diffs = _compare_tensors(published, produced, rtol, atol)
+    except UnreadableWeights as exc:
+        return WeightsComparison(path=path, grade="differs", published_sha256=pub_sha, produced_sha256=prod_sha,
+                                 detail=f"sha256 differs and the tensors could not be compared: {exc}")
+    bad = [d for d in diffs if d.grade not in ("equal", "within-tolerance")]
+    grade = "differs" if bad else "within-tolerance"
+    worst = sorted((d for d in diffs if d.grade != "equal"), key=_badness)[:WORST_SHOWN]
+    detail = (f"{len(bad)} of {len(diffs)} tensors differ beyond rtol={rtol:g}, atol={atol:g}" if bad
+              else f"every tensor within rtol={rtol:g}, atol={atol:g}; the bytes differ")
+    return WeightsComparison(path=path, grade=grade, published_sha256=pub_sha, produced_sha256=prod_sha,
+                             tensors=len(diffs), tensors_differing=len(bad), worst=worst, detail=detail)
+
+
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of a file's bytes."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _badness(d: TensorDiff) -> tuple:
+    """Sort key: structural differences first, then the largest relative, then absolute difference."""
+    structural = d.grade in ("missing", "extra", "shape-differs")
+    return (not structural, -(d.max_rel_diff or 0.0), -(d.max_abs_diff or 0.0), d.name)
+
+
+def _compare_tensors(published: Path, produced: Path, rtol: float, atol: float) -> list[TensorDiff]:
+    with _tensors(published) as pub, _tensors(produced) as prod:
+        names = sorted(set(pub) | set(prod))
+        return [_compare_one(n, pub.get(n), prod.get(n), rtol, atol) for n in names]
+
+
+def _compare_one(name: str, a: _Tensor | None, b: _Tensor | None, rtol: float, atol: float) -> TensorDiff:
+    if a is None or b is None:
+        t = a or b
+        assert t is not None
+        return TensorDiff(name=name, grade="extra" if a is None else "missing", shape=list(a.shape) if a else None,
+                          produced_shape=list(b.shape) if b else None, dtype=a.dtype if a else None,
+                          produced_dtype=b.dtype if b else None)
+    base = dict(name=name, shape=list(a.shape), produced_shape=list(b.shape), dtype=a.dtype, produced_dtype=b.dtype)
+    if a.shape != b.shape:
+        return TensorDiff(grade="shape-differs", **base)
+    if a.dtype == b.dtype and bytes(a.raw) == bytes(b.raw):
+        return TensorDiff(grade="equal", max_abs_diff=0.0, max_rel_diff=0.0, cosine=1.0 if a.raw else None, **base)
+    if a.values is None or b.values is None:
+        return TensorDiff(grade="differs", **base)
+    x = a.values.astype(np.float64, copy=False).ravel()
+    y = b.values.astype(np.float64, copy=False).ravel()
+    with np.errstate(all="ignore"):
+        diff = np.abs(y - x)
+        nan_mismatch = bool(np.any(np.isnan(x) != np.isnan(y)))
+        diff = np.where(np.isnan(x) & np.isnan(y), 0.0, diff)
+        max_abs = float(np.max(diff)) if diff.size else 0.0
+        scale = np.abs(x)
+        rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1.0), np.where(diff > 0, np.inf, 0.0))
+        max_rel = float(np.max(rel)) if rel.size else 0.0
+        within = not nan_mismatch and bool(np.all(diff <= atol + rtol * scale))
+        nx, ny = float(np.linalg.norm(np.nan_to_num(x))), float(np.linalg.norm(np.nan_to_num(y)))
+        cosine = float(np.dot(np.nan_to_num(x), np.nan_to_num(y)) / (nx * ny)) if nx and ny else None
+    return TensorDiff(grade="within-tolerance" if within else "differs", max_abs_diff=_finite(max_abs),
+                      max_rel_diff=_finite(max_rel), cosine=cosine, **base)
+
+
+def _finite(v: float) -> float | None:
+    """JSON has no inf or nan: an unbounded difference is reported as null (with grade differs)."""
+    return v if np.isfinite(v) else None
+
+
+class _tensors:
+    """name -> _Tensor for a safetensors or npz file, as a context manager (the map stays open)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._closers: list = []
+
+    def __enter__(self) -> dict[str, _Tensor]:
+        if self.path.suffix.lower() == ".safetensors":
+            return dict(self._safetensors())
+        return dict(self._npz())
+
+    def __exit__(self, *exc: object) -> None:
+        for close in reversed(self._closers):
+            close()
+
+    def _safetensors(self) -> Iterator[tuple[str, _Tensor]]:
+        fh = self.path.open("rb")
+        self._closers.append(fh.close)
+        size = self.path.stat().st_size
+        if size == 0:
+            raise UnreadableWeights(f"{self.path.name} is empty")
+
+        def read_at(offset: int, length: int) -> bytes:
+            fh.seek(offset)
+            return fh.read(length)
+
+        header = read_header(read_at, size)
+        if not header.ok:
+            raise UnreadableWeights(f"{self.path.name}: {header.problems[0].detail}")
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        view = memoryview(mm)
+        self._closers.append(mm.close)
+        self._closers.append(view.release)
+        base = 8 + header.header_size
+        for t in header.tensors:
+            raw = view[base + t.start:base + t.end]
+            yield t.name, _Tensor(t.dtype, tuple(t.shape), _values(t.dtype, t.shape, raw), raw)
+
+    def _npz(self) -> Iterator[tuple[str, _Tensor]]:
+        try:
+            archive = np.load(self.path, allow_pickle=False)
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise UnreadableWeights(f"{self.path.name}: {exc}") from None
+        self._closers.append(archive.close)
+        if len(archive.files) > MAX_NPZ_MEMBERS:
+            raise UnreadableWeights(f"{self.path.name}: more than {MAX_NPZ_MEMBERS} arrays")
+        for name in archive.files:
+            try:
+                arr = archive[name]
+            except ValueError as exc:  # object arrays need pickle: refused
+                raise UnreadableWeights(f"{self.path.name}:{name}: {exc}") from None
+            values = arr if arr.dtype.kind in "biufc" else None
+            yield name, _Tensor(str(arr.dtype), tuple(arr.shape), values, arr.tobytes())
+
+
+def _values(dtype: str, shape: tuple[int, ...], raw: memoryview) -> np.ndarray | None:
+    if dtype == "BF16":
+        # bfloat16 is the top half of a float32: widening it is exact.
+        return (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+    np_type = _NUMPY_DTYPES.get(dtype)
+    if np_type is None:
+        return None
+    return np.frombuffer(raw, dtype=np.dtype(np_type).newbyteorder("<"))

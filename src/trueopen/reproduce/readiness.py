@@ -1,0 +1,313 @@
+"""How ready a release is to be rebuilt from its recipe, judged from its files without running
+anything (`verdicts.reproducibility`), and the replay plan `trueopen reproduce` would follow.
+
+Four facts are essential (a command, exact framework versions, seeds, the data); three support
+them (hyperparameters, data order, hardware). Missing an essential fact makes a release
+not-replayable; stating all seven makes it replayable; anything between is partial.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import PurePosixPath
+
+from trueopen.data import load_yaml
+from trueopen.inspectors.card import ParsedCard
+from trueopen.record import (Component, Evidence, ExpectedOutput, FileEntry, Finding, Recipe, ReplayFact, ReplayPlan,
+                             Reproducibility)
+from trueopen.release import Release
+from trueopen.reproduce.manifest import MANIFEST_NAME, RecipeManifest, command_line, parse_manifest
+
+ESSENTIAL = ("command", "framework_versions", "seeds", "data")
+SUPPORTING = ("hyperparameters", "data_order", "hardware")
+WEIGHT_KINDS = ("weights", "weights-intermediate")
+MAX_EVIDENCE = 5
+MAX_REQUIREMENTS = 500
+_IMMUTABLE = re.compile(r"(?:@|/(?:tree|blob|commit|resolve)/|revision[=:]\s*)[0-9a-f]{40}\b|\bsha256[:=\s]+[0-9a-f]{64}\b",
+                        re.IGNORECASE)
+_FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)")
+
+
+@dataclass(frozen=True)
+class _Rules:
+    runners: tuple[re.Pattern[str], ...]
+    trains: tuple[re.Pattern[str], ...]
+    setup: tuple[re.Pattern[str], ...]
+    sections: tuple[str, ...]
+    make_targets: tuple[str, ...]
+    scripts: tuple[re.Pattern[str], ...]
+    languages: frozenset[str]
+    python_version: re.Pattern[str]
+    requirement: re.Pattern[str]
+
+
+@cache
+def _rules() -> _Rules:
+    raw = load_yaml("recipe.yml")
+    c = raw["commands"]
+
+    def comp(items: list[str]) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p, re.IGNORECASE) for p in items)
+
+    return _Rules(comp(c["runners"]), comp(c["trains"]), comp(c["setup"]), tuple(c["sections"]),
+                  tuple(c["make_targets"]), comp(c["scripts"]), frozenset(c["languages"]),
+                  re.compile(raw["python_version"], re.IGNORECASE), re.compile(raw["framework_versions"]["requirement"]))
+
+
+@dataclass(frozen=True)
+class _Commands:
+    lines: tuple[str, ...]
+    where: Evidence | None
+    status: str
+    detail: str
+
+
+def assess_readiness(release: Release, card: ParsedCard, recipe: Recipe, components: Sequence[Component],
+                     files: Sequence[FileEntry], texts: dict[str, str]) -> tuple[Reproducibility, list[Finding]]:
+    """The readiness grade with each fact's evidence, the replay plan, and findings on a broken manifest."""
+    findings: list[Finding] = []
+    manifest = _manifest(release, findings)
+    by_id = {c.id: c for c in components}
+    commands = _commands(release, card, manifest)
+    requirements, skipped, versions = _versions(release, recipe, manifest)
+    facts = [
+        ReplayFact(id="command", status=commands.status, detail=commands.detail,
+                   evidence=[commands.where] if commands.where else []),
+        versions,
+        _simple("seeds", recipe.seeds, what="random seeds"),
+        _data(by_id.get("datasets")),
+        _simple("hyperparameters", recipe.hyperparameters, what="hyperparameters"),
+        _simple("data_order", recipe.data_order, what="the data order (shuffle seed or sample order)"),
+        _simple("hardware", recipe.hardware, what="the hardware"),
+    ]
+    missing = [f.id for f in facts if f.status == "missing"]
+    if any(f.status == "missing" for f in facts if f.id in ESSENTIAL):
+        grade = "not-replayable"
+    elif all(f.status == "stated" for f in facts):
+        grade = "replayable"
+    else:
+        grade = "partial"
+    plan = ReplayPlan(
+        python=_python(release, card, texts, manifest),
+        requirements=requirements, skipped_requirements=skipped,
+        commands=list(commands.lines), commands_from=commands.where,
+        outputs=[ExpectedOutput(path=f.path, sha256=f.sha256, size=f.size) for f in files if f.kind in WEIGHT_KINDS],
+    )
+    return Reproducibility(grade=grade, missing=missing, facts=facts, plan=plan), findings
+
+
+def manifest_path(release: Release) -> str | None:
+    """The release's recipe manifest, the one nearest the root."""
+    paths = sorted((f.path for f in release.files if PurePosixPath(f.path).name == MANIFEST_NAME),
+                   key=lambda p: (p.count("/"), p))
+    return paths[0] if paths else None
+
+
+def read_manifest(release: Release) -> tuple[str, RecipeManifest] | None:
+    """The release's recipe manifest when it validates, with its path."""
+    return _manifest(release, [])
+
+
+def _manifest(release: Release, findings: list[Finding]) -> tuple[str, RecipeManifest] | None:
+    path = manifest_path(release)
+    if path is None:
+        return None
+    paths = [path]
+    read = release.read_text(paths[0])
+    if read.text is None:
+        findings.append(Finding(rule="recipe-manifest-invalid", severity="warn",
+                                message=f"{paths[0]} could not be read ({read.error}); its recipe is not counted",
+                                evidence=[Evidence(path=paths[0], detail=read.error or "unreadable")]))
+        return None
+    try:
+        return paths[0], parse_manifest(read.text)
+    except ValueError as exc:
+        findings.append(Finding(rule="recipe-manifest-invalid", severity="warn",
+                                message=f"{paths[0]} does not follow the recipe manifest schema ({exc}); its recipe is not counted",
+                                evidence=[Evidence(path=paths[0], detail=str(exc))]))
+        return None
+
+
+def _simple(fid: str, ev: list[Evidence], *, what: str) -> ReplayFact:
+    if ev:
+        return ReplayFact(id=fid, status="stated", detail=f"{what}: {len(ev)} statement{'s' if len(ev) > 1 else ''}",
+                          evidence=ev[:MAX_EVIDENCE])
+    return ReplayFact(id=fid, status="missing", detail=f"{what} not stated in the card, configs or code")
+
+
+def _data(datasets: Component | None) -> ReplayFact:
+    if datasets is None or datasets.status == "missing":
+        return ReplayFact(id="data", status="missing", detail="the training data is neither in the release nor referenced")
+    if datasets.status == "present":
+        return ReplayFact(id="data", status="stated", detail="the training data is in the release",
+                          evidence=datasets.evidence[:MAX_EVIDENCE])
+    refs = datasets.references
+    pinned = [r for r in refs if _IMMUTABLE.search(r.target)]
+    ev = [Evidence(path=r.path, line=r.line, detail=f"data referenced: {r.target}") for r in (pinned or refs)][:MAX_EVIDENCE]
+    if pinned and len(pinned) == len(refs):
+        return ReplayFact(id="data", status="stated", detail="the training data is referenced by an immutable revision or hash",
+                          evidence=ev)
+    return ReplayFact(id="data", status="partial", evidence=ev,
+                      detail="the training data is referenced by name only: no commit or hash pins the version used")
+
+
+def _versions(release: Release, recipe: Recipe,
+              m: tuple[str, RecipeManifest] | None) -> tuple[list[str], list[str], ReplayFact]:
+    """Exact pins for the plan, the lines left out, and the framework-versions fact."""
+    if m:
+        path, man = m
+        pins = man.pins()
+        ev = [e for e in recipe.framework_versions if e.path == path] or [Evidence(path=path, detail="recipe manifest")]
+        return pins, [], ReplayFact(id="framework_versions", status="stated", evidence=ev,
+                                    detail=f"{len(pins)} packages at exact versions, Python {man.python.version} ({path})")
+    pins, skipped = _requirement_files(release)
+    ev = recipe.framework_versions
+    locks = [e for e in ev if e.detail.startswith("lock file")]
+    unpinned = [e for e in ev if e.detail.endswith("(unpinned)")]
+    ranges = [e for e in ev if e.detail.endswith("(range)")]
+    exact = [e for e in ev if e.detail.endswith("(pinned)")]
+    if locks:
+        return pins, skipped, ReplayFact(id="framework_versions", status="stated", detail="a lock file pins every dependency",
+                                         evidence=locks[:MAX_EVIDENCE])
+    if unpinned:
+        names = ", ".join(e.detail.split(" ")[0] for e in unpinned[:MAX_EVIDENCE])
+        return pins, skipped, ReplayFact(id="framework_versions", status="missing", evidence=unpinned[:MAX_EVIDENCE],
+                                         detail=f"no version for {names}: any version would be installed")
+    if ranges:
+        return pins, skipped, ReplayFact(id="framework_versions", status="partial", evidence=ranges[:MAX_EVIDENCE],
+                                         detail=f"{len(ranges)} requirement{'s' if len(ranges) > 1 else ''} given as a range, not an exact version")
+    if exact and pins:
+        return pins, skipped, ReplayFact(id="framework_versions", status="stated", evidence=exact[:MAX_EVIDENCE],
+                                         detail=f"{len(pins)} requirement{'s' if len(pins) > 1 else ''} pinned exactly")
+    if exact:
+        return pins, skipped, ReplayFact(id="framework_versions", status="partial", evidence=exact[:MAX_EVIDENCE],
+                                         detail="versions are recorded (configs, manifests) but no requirements file pins the environment")
+    return pins, skipped, ReplayFact(id="framework_versions", status="missing",
+                                     detail="no requirements file, lock file or recorded framework version")
+
+
+def _requirement_files(release: Release) -> tuple[list[str], list[str]]:
+    r = _rules()
+    pins: dict[str, str] = {}
+    skipped: list[str] = []
+    files = sorted(f.path for f in release.files
+                   if PurePosixPath(f.path).name.lower().startswith(("requirements", "constraints"))
+                   and PurePosixPath(f.path).suffix in (".txt", ".in") and f.path.count("/") <= 1)
+    for path in files:
+        read = release.read_text(path)
+        for line in (read.text or "").splitlines():
+            s = line.split(" #", 1)[0].strip()
+            if not s or s.startswith("#"):
+                continue
+            m = r.requirement.match(s)
+            spec = (m.group("v") or "").replace(" ", "") if m else ""
+            if m and spec.startswith("==") and "," not in spec and "*" not in spec and ";" not in s:
+                pins.setdefault(m.group("k").lower(), f"{m.group('k')}{spec}")
+            else:
+                skipped.append(s[:120])
+            if len(pins) + len(skipped) >= MAX_REQUIREMENTS:
+                break
+    return sorted(pins.values(), key=str.lower), skipped
+
+
+def _commands(release: Release, card: ParsedCard, m: tuple[str, RecipeManifest] | None) -> _Commands:
+    if m and m[1].command:
+        line = command_line(m[1])
+        return _Commands((line,), Evidence(path=m[0], detail=f"captured command: {line}"), "stated",
+                         f"the captured command: {line}")
+    r = _rules()
+    block = _card_block(card, r) if card.card.path and card.text else None
+    if block:
+        lines, first_line = block
+        missing = [s for s in _scripts_named(lines) if not release.has(s)]
+        where = Evidence(path=card.card.path, line=first_line, detail="; ".join(lines)[:200])
+        if missing:
+            return _Commands(tuple(lines), where, "partial",
+                             f"the documented command runs {', '.join(missing)}, not in the release")
+        return _Commands(tuple(lines), where, "stated", f"documented in {card.card.path}: {'; '.join(lines)}"[:200])
+    for path in sorted(f.path for f in release.files if PurePosixPath(f.path).name in ("Makefile", "makefile")):
+        read = release.read_text(path)
+        for number, line in enumerate((read.text or "").splitlines(), start=1):
+            target = line.split(":", 1)[0].strip()
+            if ":" in line and not line.startswith(("\t", " ")) and target in r.make_targets:
+                folder = path.rpartition("/")[0]
+                cmd = f"make -C {folder} {target}" if folder else f"make {target}"
+                return _Commands((cmd,), Evidence(path=path, line=number, detail=f"make target {target}"), "stated",
+                                 f"the {target} target of {path}")
+    scripts = [f.path for f in release.files if any(p.search(f.path) for p in r.scripts)]
+    if scripts:
+        s = sorted(scripts, key=lambda p: (p.count("/"), p))[0]
+        cmd = f"python {s}" if s.endswith(".py") else f"bash {s}"
+        return _Commands((cmd,), Evidence(path=s, detail="training script, no documented command"), "partial",
+                         f"{s} looks like the training script, but no command to run it is documented")
+    return _Commands((), None, "missing", "no documented command, Makefile target or training script")
+
+
+def _card_block(card: ParsedCard, r: _Rules) -> tuple[list[str], int] | None:
+    """The command lines of the card's best code block: under a reproduce/train heading first,
+    else the first block that runs a training command."""
+    blocks: list[tuple[bool, list[str], int]] = []
+    heading = ""
+    fence = None
+    current: list[str] = []
+    start = 0
+    for number, line in enumerate(card.text.splitlines(), start=1):
+        f = _FENCE.match(line)
+        if fence is None:
+            if line.startswith("#"):
+                heading = line.lower()
+            elif f and f.group(2).lower() in r.languages:
+                fence, current, start = f.group(1), [], number + 1
+            elif f:
+                fence, current, start = f.group(1), None, 0  # another language: skipped
+            continue
+        if line.strip().startswith(fence):
+            if current:
+                blocks.append((any(s in heading for s in r.sections), current, start))
+            fence = None
+            continue
+        if current is not None:
+            cmd = _command_of(line, r)
+            if cmd:
+                current.append(cmd)
+    trains = [b for b in blocks if any(p.search(c) for c in b[1] for p in r.trains)]
+    chosen = next((b for b in trains if b[0]), None) or (trains[0] if trains else None)
+    return (chosen[1], chosen[2]) if chosen else None
+
+
+def _command_of(line: str, r: _Rules) -> str | None:
+    s = line.strip()
+    if s.startswith(("$ ", "> ")):
+        s = s[2:].strip()
+    s = re.split(r"\s+#", s, maxsplit=1)[0].strip()
+    if not s or any(p.search(s) for p in r.setup) or not any(p.search(s) for p in r.runners):
+        return None
+    return s
+
+
+def _scripts_named(lines: Sequence[str]) -> list[str]:
+    out = []
+    for line in lines:
+        for tok in line.split():
+            tok = tok.removeprefix("./")
+            if re.fullmatch(r"[\w./-]+\.(?:py|sh)", tok) and not tok.startswith("/"):
+                out.append(tok)
+    return out
+
+
+def _python(release: Release, card: ParsedCard, texts: dict[str, str], m: tuple[str, RecipeManifest] | None) -> str | None:
+    if m:
+        return ".".join(m[1].python.version.split(".")[:2])
+    if release.has(".python-version"):
+        found = re.match(r"\s*(3\.\d{1,2})", release.read_text(".python-version").text or "")
+        if found:
+            return found.group(1)
+    pat = _rules().python_version
+    for text in [card.text, *(texts[p] for p in sorted(texts))]:
+        found = pat.search(text or "")
+        if found:
+            return found.group("v")
+    return None

@@ -1,0 +1,126 @@
+"""Run a replay's commands contained: bubblewrap (no network, the system read-only, homes and
+temporary folders hidden, writes only to the scratch copy), with bounded time, memory and disk.
+
+This is the only place trueopen runs release code, and only for `trueopen reproduce` after the
+user agreed. Without bubblewrap a replay is refused unless the user passes --no-sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+# Folders that hold users' files or live sockets: hidden behind empty tmpfs inside the sandbox.
+HIDDEN = ("/home", "/root", "/tmp", "/var/tmp", "/run", "/mnt", "/media", "/srv")
+DISK_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_seconds: int
+    memory_bytes: int
+    disk_bytes: int
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int | None  # None when stopped (timeout, disk) before it ended
+    seconds: float
+    stopped: str | None  # why it was stopped, or None
+
+
+@cache
+def bubblewrap() -> tuple[str | None, str]:
+    """(path of bwrap, '') when it can create a sandbox here, else (None, why not)."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return None, "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    try:
+        probe = subprocess.run([exe, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--dev", "/dev",
+                                "--proc", "/proc", "true"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"bubblewrap could not start: {exc}"
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["no message"])[-1]
+        return None, f"bubblewrap cannot create a sandbox here: {last}"
+    return exe, ""
+
+
+def sandbox_argv(bwrap: str, *, work: Path, home: Path, read_only: list[Path], command: str) -> list[str]:
+    """The bwrap command line that runs `command` in `work` (read-write) and nowhere else writable."""
+    argv = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--ro-bind", "/", "/",
+            "--dev", "/dev", "--proc", "/proc"]
+    for folder in HIDDEN:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            argv += ["--tmpfs", folder]
+    for folder in read_only:  # the interpreter and the venv, which may live under a hidden folder
+        argv += ["--ro-bind", str(folder), str(folder)]
+    argv += ["--bind", str(home), str(home), "--bind", str(work), str(work), "--chdir", str(work),
+             "/bin/sh", "-ec", command]
+    return argv
+
+
+def run_contained(argv: list[str], *, env: dict[str, str], cwd: Path, log: Path, limits: Limits,
+                  watch: list[Path]) -> RunResult:
+    """Run argv with the limits, output to `log`; stop it when it outlives the time or fills the disk."""
+    def preexec() -> None:  # runs in the child before exec: limits inherited by everything it starts
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.disk_bytes, limits.disk_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    start = time.monotonic()
+    stopped: list[str] = []
+    with log.open("ab") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=preexec, start_new_session=True)
+        done = threading.Event()
+
+        def watch_disk() -> None:
+            while not done.wait(DISK_POLL_SECONDS):
+                used = sum(_size(p) for p in watch)
+                if used > limits.disk_bytes:
+                    stopped.append(f"stopped: wrote more than {limits.disk_bytes} bytes (disk limit)")
+                    _kill(proc)
+                    return
+
+        watcher = threading.Thread(target=watch_disk, daemon=True)
+        watcher.start()
+        try:
+            proc.wait(timeout=limits.timeout_seconds)
+        except subprocess.TimeoutExpired:
+            stopped.append(f"stopped: ran longer than {limits.timeout_seconds} s (time limit)")
+            _kill(proc)
+            proc.wait()
+        finally:
+            done.set()
+            watcher.join()
+    seconds = round(time.monotonic() - start, 3)
+    if stopped:
+        return RunResult(None, seconds, stopped[0])
+    return RunResult(proc.returncode, seconds, None)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _size(folder: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total
