@@ -1,17 +1,16 @@
 """Compare a rebuilt weights file with the published one: bitwise, else tensor by tensor.
 
-safetensors files are read through trueopen's bounded header reader and memory-mapped tensor by
-tensor (the `safetensors` library's numpy API cannot return BF16 tensors: numpy has no bfloat16;
-here BF16 is widened to float32 exactly). npz files are read with numpy, `allow_pickle=False`:
-an object array is refused, never unpickled. Any other format is compared by sha256 only.
+safetensors files are read through trueopen's bounded header reader, one tensor at a time (memory:
+the largest tensor of each file, not the files). Not the `safetensors` library: its numpy API
+cannot return BF16 tensors (numpy has no bfloat16); here BF16 is widened to float32, exactly.
+npz files are read with numpy, `allow_pickle=False`: an object array is refused, never unpickled.
+Any other format is compared by sha256 only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import mmap
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +41,7 @@ class _Tensor:
     dtype: str
     shape: tuple[int, ...]
     values: np.ndarray | None  # None: a dtype compared by bytes only (F8, F4, ...)
-    raw: bytes | memoryview
+    raw: bytes
 
 
 def compare_file(published: Path, produced: Path, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
@@ -87,9 +86,11 @@ def _badness(d: TensorDiff) -> tuple:
 
 
 def _compare_tensors(published: Path, produced: Path, rtol: float, atol: float) -> list[TensorDiff]:
-    with _tensors(published) as pub, _tensors(produced) as prod:
-        names = sorted(set(pub) | set(prod))
-        return [_compare_one(n, pub.get(n), prod.get(n), rtol, atol) for n in names]
+    """Tensor by tensor: one pair in memory at a time."""
+    with _Tensors(published) as pub, _Tensors(produced) as prod:
+        names = sorted(set(pub.names) | set(prod.names))
+        return [_compare_one(n, pub.read(n) if n in pub.names else None, prod.read(n) if n in prod.names else None,
+                             rtol, atol) for n in names]
 
 
 def _compare_one(name: str, a: _Tensor | None, b: _Tensor | None, rtol: float, atol: float) -> TensorDiff:
@@ -128,28 +129,37 @@ def _finite(v: float) -> float | None:
     return v if np.isfinite(v) else None
 
 
-class _tensors:
-    """name -> _Tensor for a safetensors or npz file, as a context manager (the map stays open)."""
+class _Tensors:
+    """The tensors of a safetensors or npz file, read one at a time (a context manager)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._closers: list = []
+        self.names: set[str] = set()
+        self._fh = None
+        self._npz = None
+        self._base = 0
+        self._entries: dict = {}
 
-    def __enter__(self) -> dict[str, _Tensor]:
-        if self.path.suffix.lower() == ".safetensors":
-            return dict(self._safetensors())
-        return dict(self._npz())
+    def __enter__(self) -> _Tensors:
+        try:
+            if self.path.suffix.lower() == ".safetensors":
+                self._open_safetensors()
+            else:
+                self._open_npz()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        for close in reversed(self._closers):
-            close()
+        if self._fh is not None:
+            self._fh.close()
+        if self._npz is not None:
+            self._npz.close()
 
-    def _safetensors(self) -> Iterator[tuple[str, _Tensor]]:
-        fh = self.path.open("rb")
-        self._closers.append(fh.close)
+    def _open_safetensors(self) -> None:
+        self._fh = fh = self.path.open("rb")
         size = self.path.stat().st_size
-        if size == 0:
-            raise UnreadableWeights(f"{self.path.name} is empty")
 
         def read_at(offset: int, length: int) -> bytes:
             fh.seek(offset)
@@ -158,33 +168,36 @@ class _tensors:
         header = read_header(read_at, size)
         if not header.ok:
             raise UnreadableWeights(f"{self.path.name}: {header.problems[0].detail}")
-        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        view = memoryview(mm)
-        self._closers.append(mm.close)
-        self._closers.append(view.release)
-        base = 8 + header.header_size
-        for t in header.tensors:
-            raw = view[base + t.start:base + t.end]
-            yield t.name, _Tensor(t.dtype, tuple(t.shape), _values(t.dtype, t.shape, raw), raw)
+        self._base = 8 + header.header_size
+        self._entries = {t.name: t for t in header.tensors}
+        self.names = set(self._entries)
 
-    def _npz(self) -> Iterator[tuple[str, _Tensor]]:
+    def _open_npz(self) -> None:
         try:
-            archive = np.load(self.path, allow_pickle=False)
+            self._npz = np.load(self.path, allow_pickle=False)
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             raise UnreadableWeights(f"{self.path.name}: {exc}") from None
-        self._closers.append(archive.close)
-        if len(archive.files) > MAX_NPZ_MEMBERS:
+        if len(self._npz.files) > MAX_NPZ_MEMBERS:
             raise UnreadableWeights(f"{self.path.name}: more than {MAX_NPZ_MEMBERS} arrays")
-        for name in archive.files:
+        self.names = set(self._npz.files)
+
+    def read(self, name: str) -> _Tensor:
+        if self._npz is not None:
             try:
-                arr = archive[name]
-            except ValueError as exc:  # object arrays need pickle: refused
+                arr = self._npz[name]
+            except ValueError as exc:  # an object array needs pickle: refused
                 raise UnreadableWeights(f"{self.path.name}:{name}: {exc}") from None
-            values = arr if arr.dtype.kind in "biufc" else None
-            yield name, _Tensor(str(arr.dtype), tuple(arr.shape), values, arr.tobytes())
+            return _Tensor(str(arr.dtype), tuple(arr.shape), arr if arr.dtype.kind in "biufc" else None, arr.tobytes())
+        t = self._entries[name]
+        assert self._fh is not None
+        self._fh.seek(self._base + t.start)
+        raw = self._fh.read(t.end - t.start)
+        if len(raw) != t.end - t.start:
+            raise UnreadableWeights(f"{self.path.name}:{name}: the file ends inside the tensor")
+        return _Tensor(t.dtype, tuple(t.shape), _values(t.dtype, raw), raw)
 
 
-def _values(dtype: str, shape: tuple[int, ...], raw: memoryview) -> np.ndarray | None:
+def _values(dtype: str, raw: bytes) -> np.ndarray | None:
     if dtype == "BF16":
         # bfloat16 is the top half of a float32: widening it is exact.
         return (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)

@@ -78,7 +78,7 @@ def assess_readiness(release: Release, card: ParsedCard, recipe: Recipe, compone
                    evidence=[commands.where] if commands.where else []),
         versions,
         _simple("seeds", recipe.seeds, what="random seeds"),
-        _data(by_id.get("datasets")),
+        _data(release, by_id.get("datasets")),
         _simple("hyperparameters", recipe.hyperparameters, what="hyperparameters"),
         _simple("data_order", recipe.data_order, what="the data order (shuffle seed or sample order)"),
         _simple("hardware", recipe.hardware, what="the hardware"),
@@ -138,14 +138,22 @@ def _simple(fid: str, ev: list[Evidence], *, what: str) -> ReplayFact:
     return ReplayFact(id=fid, status="missing", detail=f"{what} not stated in the card, configs or code")
 
 
-def _data(datasets: Component | None) -> ReplayFact:
+def _line(release: Release, path: str, line: int | None) -> str:
+    """The line a reference was read from (its revision may be written beside the id)."""
+    if not line:
+        return ""
+    lines = (release.read_text(path).text or "").splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _data(release: Release, datasets: Component | None) -> ReplayFact:
     if datasets is None or datasets.status == "missing":
         return ReplayFact(id="data", status="missing", detail="the training data is neither in the release nor referenced")
     if datasets.status == "present":
         return ReplayFact(id="data", status="stated", detail="the training data is in the release",
                           evidence=datasets.evidence[:MAX_EVIDENCE])
     refs = datasets.references
-    pinned = [r for r in refs if _IMMUTABLE.search(r.target)]
+    pinned = [r for r in refs if _IMMUTABLE.search(r.target) or _IMMUTABLE.search(_line(release, r.path, r.line))]
     ev = [Evidence(path=r.path, line=r.line, detail=f"data referenced: {r.target}") for r in (pinned or refs)][:MAX_EVIDENCE]
     if pinned and len(pinned) == len(refs):
         return ReplayFact(id="data", status="stated", detail="the training data is referenced by an immutable revision or hash",
@@ -228,15 +236,20 @@ def _commands(release: Release, card: ParsedCard, m: tuple[str, RecipeManifest] 
             return _Commands(tuple(lines), where, "partial",
                              f"the documented command runs {', '.join(missing)}, not in the release")
         return _Commands(tuple(lines), where, "stated", f"documented in {card.card.path}: {'; '.join(lines)}"[:200])
-    for path in sorted(f.path for f in release.files if PurePosixPath(f.path).name in ("Makefile", "makefile")):
+    for path in sorted((f.path for f in release.files if PurePosixPath(f.path).name in ("Makefile", "makefile")),
+                       key=lambda p: (p.count("/"), p)):
         read = release.read_text(path)
+        targets: dict[str, int] = {}
         for number, line in enumerate((read.text or "").splitlines(), start=1):
             target = line.split(":", 1)[0].strip()
             if ":" in line and not line.startswith(("\t", " ")) and target in r.make_targets:
-                folder = path.rpartition("/")[0]
-                cmd = f"make -C {folder} {target}" if folder else f"make {target}"
-                return _Commands((cmd,), Evidence(path=path, line=number, detail=f"make target {target}"), "stated",
-                                 f"the {target} target of {path}")
+                targets.setdefault(target, number)
+        if targets:
+            target = min(targets, key=r.make_targets.index)  # reproduce before train before all
+            folder = path.rpartition("/")[0]
+            cmd = f"make -C {folder} {target}" if folder else f"make {target}"
+            return _Commands((cmd,), Evidence(path=path, line=targets[target], detail=f"make target {target}"), "stated",
+                             f"the {target} target of {path}")
     scripts = [f.path for f in release.files if any(p.search(f.path) for p in r.scripts)]
     if scripts:
         s = sorted(scripts, key=lambda p: (p.count("/"), p))[0]
@@ -247,8 +260,8 @@ def _commands(release: Release, card: ParsedCard, m: tuple[str, RecipeManifest] 
 
 
 def _card_block(card: ParsedCard, r: _Rules) -> tuple[list[str], int] | None:
-    """The command lines of the card's best code block: under a reproduce/train heading first,
-    else the first block that runs a training command."""
+    """The command lines of the card's best code block: a training command under a reproduce /
+    train heading, else any command under such a heading, else the first training command."""
     blocks: list[tuple[bool, list[str], int]] = []
     heading = ""
     fence = None
@@ -274,7 +287,8 @@ def _card_block(card: ParsedCard, r: _Rules) -> tuple[list[str], int] | None:
             if cmd:
                 current.append(cmd)
     trains = [b for b in blocks if any(p.search(c) for c in b[1] for p in r.trains)]
-    chosen = next((b for b in trains if b[0]), None) or (trains[0] if trains else None)
+    under_heading = [b for b in blocks if b[0]]
+    chosen = next((b for b in trains if b[0]), None) or (under_heading or trains or [None])[0]
     return (chosen[1], chosen[2]) if chosen else None
 
 

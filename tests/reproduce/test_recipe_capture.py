@@ -1,0 +1,107 @@
+"""`trueopen recipe capture`: the manifest publishers ship (trueopen-recipe.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from builders import REPO
+from trueopen.errors import InputError
+from trueopen.reproduce.manifest import capture, json_schema, parse_manifest
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "trueopen.cli", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd, env=env)
+
+
+def test_the_committed_schema_is_current() -> None:
+    committed = json.loads((REPO / "schema" / "recipe.schema.json").read_text())
+    assert committed == json_schema(), "run: trueopen schema --recipe -o schema/recipe.schema.json"
+    proc = run_cli("schema", "--recipe")
+    assert json.loads(proc.stdout) == committed
+
+
+def test_the_environment_alone(tmp_path) -> None:
+    man = capture(None, folder=tmp_path)
+    versions = {p.name.lower(): p.version for p in man.packages}
+    assert versions["pydantic"] == metadata.version("pydantic") and versions["numpy"] == metadata.version("numpy")
+    assert man.python.version == ".".join(map(str, sys.version_info[:3]))
+    assert man.platform.machine and man.platform.cpu_count == os.cpu_count()
+    assert man.command is None and man.inputs == [] and man.outputs == []
+    assert [p.name.lower() for p in man.packages] == sorted(p.name.lower() for p in man.packages)
+
+
+def test_a_command_with_its_inputs_outputs_and_seeds(tmp_path) -> None:
+    (tmp_path / "data.txt").write_text("input\n")
+    (tmp_path / "old.bin").write_bytes(b"old")
+    script = "open('model.bin', 'wb').write(open('data.txt', 'rb').read() * 2); open('old.bin', 'wb').write(b'new')"
+    env_seed = {**os.environ, "PYTHONHASHSEED": "0", "DATA_SEED": "9"}
+    proc = run_cli("recipe", "capture", "-C", str(tmp_path), "--", sys.executable, "-c", script, "--seed", "1234",
+                   env=env_seed)
+    assert proc.returncode == 0, proc.stderr
+    man = parse_manifest((tmp_path / "trueopen-recipe.json").read_text())
+    jsonschema.validate(json.loads((tmp_path / "trueopen-recipe.json").read_text()), json_schema())
+    assert man.command.argv[-2:] == ["--seed", "1234"] and man.command.exit_code == 0
+    assert [f.path for f in man.inputs] == ["data.txt"]
+    outputs = {f.path: f.sha256 for f in man.outputs}
+    assert set(outputs) == {"model.bin", "old.bin"}
+    import hashlib
+
+    assert outputs["model.bin"] == hashlib.sha256(b"input\ninput\n").hexdigest()
+    seeds = {(s.name, s.value, s.source) for s in man.seeds}
+    assert ("seed", "1234", "command") in seeds and ("DATA_SEED", "9", "environment") in seeds
+    assert man.settings["PYTHONHASHSEED"] == "0"
+    assert "wrote" in proc.stderr
+
+
+def test_a_failing_command_still_writes_the_manifest_and_exits_1(tmp_path) -> None:
+    proc = run_cli("recipe", "capture", "-C", str(tmp_path), "--", sys.executable, "-c", "raise SystemExit(3)")
+    assert proc.returncode == 1 and "exit status 3" in proc.stderr
+    assert parse_manifest((tmp_path / "trueopen-recipe.json").read_text()).command.exit_code == 3
+
+
+def test_a_second_capture_does_not_count_the_first_manifest(tmp_path) -> None:
+    (tmp_path / "a.txt").write_text("a")
+    for _ in range(2):
+        man = capture([sys.executable, "-c", "pass"], folder=tmp_path)
+        (tmp_path / "trueopen-recipe.json").write_text(man.to_json())
+    assert [f.path for f in man.inputs] == ["a.txt"] and man.outputs == []
+
+
+def test_to_standard_output(tmp_path) -> None:
+    proc = run_cli("recipe", "capture", "-C", str(tmp_path), "-o", "-")
+    assert proc.returncode == 0
+    assert parse_manifest(proc.stdout).command is None
+    assert not (tmp_path / "trueopen-recipe.json").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-C", "/no/such/folder"], "no such folder"),
+    (["--python", "/no/such/python"], "cannot describe this Python"),
+    (["--", "/no/such/command"], "/no/such/command"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message) -> None:
+    proc = run_cli("recipe", "capture", *args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text", ["", "[]", '{"manifest_version": 1}', "x" * 10])
+def test_a_bad_manifest_is_a_one_line_reason(text) -> None:
+    with pytest.raises(ValueError) as exc:
+        parse_manifest(text)
+    assert "\n" not in str(exc.value)
+
+
+def test_capture_refuses_a_missing_folder(tmp_path) -> None:
+    with pytest.raises(InputError):
+        capture(None, folder=tmp_path / "absent")
