@@ -138,3 +138,26 @@ def test_a_broken_manifest_is_a_finding_and_not_counted(release) -> None:
 def test_readiness_is_deterministic(release) -> None:
     folder = release(base())
     assert audit(folder).to_json() == audit(folder).to_json()
+
+
+def test_a_command_with_parts_to_fill_in_is_partial(release) -> None:
+    card = CARD.replace("python train.py --out model.safetensors", "torchrun --nproc_per_node=8 train.py \\\n    {path_to_config}")
+    r = audit(release(base(**{"README.md": card}))).verdicts.reproducibility
+    command = next(f for f in r.facts if f.id == "command")
+    assert r.plan.commands == ["torchrun --nproc_per_node=8 train.py {path_to_config}"]  # continued lines joined
+    assert command.status == "partial" and "{path_to_config}" in command.detail
+
+
+def test_an_inference_example_under_pretrained_models_is_not_the_recipe(release) -> None:
+    card = "# m\n\n### Pretrained Models\n\n```\ntorchrun --nproc_per_node 1 example_text_completion.py --ckpt_dir x\n```\n"
+    r = audit(release(base(**{"README.md": card, "train.py": None}))).verdicts.reproducibility
+    assert next(f for f in r.facts if f.id == "command").status == "missing" and r.plan.commands == []
+
+
+def test_docs_and_sub_folder_requirements_are_not_the_environment(release) -> None:
+    files = base(**{"docs/requirements.txt": "sphinx\n", "tools/requirements.txt": "black\n"})
+    versions = next(f for f in audit(release(files)).verdicts.reproducibility.facts if f.id == "framework_versions")
+    assert versions.status == "stated" and [e.path for e in versions.evidence] == ["requirements.txt"]
+    files = base(**{"requirements.txt": None, "docs/requirements.txt": "sphinx\n", "tools/requirements.txt": "black==24.1.0\n"})
+    versions = next(f for f in audit(release(files, name="rel2")).verdicts.reproducibility.facts if f.id == "framework_versions")
+    assert versions.status == "stated" and [e.path for e in versions.evidence] == ["tools/requirements.txt"]

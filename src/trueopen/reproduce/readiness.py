@@ -36,10 +36,12 @@ class _Rules:
     runners: tuple[re.Pattern[str], ...]
     trains: tuple[re.Pattern[str], ...]
     setup: tuple[re.Pattern[str], ...]
-    sections: tuple[str, ...]
+    sections: tuple[re.Pattern[str], ...]
     make_targets: tuple[str, ...]
     scripts: tuple[re.Pattern[str], ...]
     languages: frozenset[str]
+    placeholders: re.Pattern[str]
+    not_environment: tuple[re.Pattern[str], ...]
     python_version: re.Pattern[str]
     requirement: re.Pattern[str]
 
@@ -52,8 +54,9 @@ def _rules() -> _Rules:
     def comp(items: list[str]) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(p, re.IGNORECASE) for p in items)
 
-    return _Rules(comp(c["runners"]), comp(c["trains"]), comp(c["setup"]), tuple(c["sections"]),
+    return _Rules(comp(c["runners"]), comp(c["trains"]), comp(c["setup"]), comp(c["sections"]),
                   tuple(c["make_targets"]), comp(c["scripts"]), frozenset(c["languages"]),
+                  re.compile(c["placeholders"]), comp(c["not_environment"]),
                   re.compile(raw["python_version"], re.IGNORECASE), re.compile(raw["framework_versions"]["requirement"]))
 
 
@@ -172,7 +175,7 @@ def _versions(release: Release, recipe: Recipe,
         return pins, [], ReplayFact(id="framework_versions", status="stated", evidence=ev,
                                     detail=f"{len(pins)} packages at exact versions, Python {man.python.version} ({path})")
     pins, skipped = _requirement_files(release)
-    ev = recipe.framework_versions
+    ev = _environment_evidence(recipe.framework_versions)
     locks = [e for e in ev if e.detail.startswith("lock file")]
     unpinned = [e for e in ev if e.detail.endswith("(unpinned)")]
     ranges = [e for e in ev if e.detail.endswith("(range)")]
@@ -195,6 +198,17 @@ def _versions(release: Release, recipe: Recipe,
                                          detail="versions are recorded (configs, manifests) but no requirements file pins the environment")
     return pins, skipped, ReplayFact(id="framework_versions", status="missing",
                                      detail="no requirements file, lock file or recorded framework version")
+
+
+def _environment_evidence(ev: list[Evidence]) -> list[Evidence]:
+    """The version evidence that describes the training environment: lock files anywhere; the
+    release root's manifests when it has any (a sub-folder's are for a variant or a tool);
+    never a docs folder's."""
+    r = _rules()
+    ev = [e for e in ev if not any(p.search(e.path) for p in r.not_environment)]
+    locks = [e for e in ev if e.detail.startswith("lock file")]
+    root = [e for e in ev if "/" not in e.path and not e.detail.startswith("lock file")]
+    return locks + (root or [e for e in ev if not e.detail.startswith("lock file")])
 
 
 def _requirement_files(release: Release) -> tuple[list[str], list[str]]:
@@ -232,6 +246,10 @@ def _commands(release: Release, card: ParsedCard, m: tuple[str, RecipeManifest] 
         lines, first_line = block
         missing = [s for s in _scripts_named(lines) if not release.has(s)]
         where = Evidence(path=card.card.path, line=first_line, detail="; ".join(lines)[:200])
+        holes = sorted({m.group(0) for line in lines for m in r.placeholders.finditer(line)})
+        if holes:
+            return _Commands(tuple(lines), where, "partial",
+                             f"the documented command has parts to fill in: {', '.join(holes[:4])}")
         if missing:
             return _Commands(tuple(lines), where, "partial",
                              f"the documented command runs {', '.join(missing)}, not in the release")
@@ -265,24 +283,30 @@ def _card_block(card: ParsedCard, r: _Rules) -> tuple[list[str], int] | None:
     blocks: list[tuple[bool, list[str], int]] = []
     heading = ""
     fence = None
-    current: list[str] = []
+    current: list[str] | None = []
     start = 0
+    pending = ""
     for number, line in enumerate(card.text.splitlines(), start=1):
         f = _FENCE.match(line)
         if fence is None:
             if line.startswith("#"):
                 heading = line.lower()
             elif f and f.group(2).lower() in r.languages:
-                fence, current, start = f.group(1), [], number + 1
+                fence, current, start, pending = f.group(1), [], number + 1, ""
             elif f:
                 fence, current, start = f.group(1), None, 0  # another language: skipped
             continue
         if line.strip().startswith(fence):
             if current:
-                blocks.append((any(s in heading for s in r.sections), current, start))
+                blocks.append((any(s.search(heading) for s in r.sections), current, start))
             fence = None
             continue
         if current is not None:
+            if pending:
+                line, pending = pending + " " + line.strip(), ""
+            if line.rstrip().endswith("\\"):
+                pending = line.rstrip()[:-1].rstrip()  # a command continued on the next line
+                continue
             cmd = _command_of(line, r)
             if cmd:
                 current.append(cmd)
