@@ -156,8 +156,10 @@ def test_an_inference_example_under_pretrained_models_is_not_the_recipe(release)
 
 def test_docs_and_sub_folder_requirements_are_not_the_environment(release) -> None:
     files = base(**{"docs/requirements.txt": "sphinx\n", "tools/requirements.txt": "black\n"})
-    versions = next(f for f in audit(release(files)).verdicts.reproducibility.facts if f.id == "framework_versions")
+    r = audit(release(files)).verdicts.reproducibility
+    versions = next(f for f in r.facts if f.id == "framework_versions")
     assert versions.status == "stated" and [e.path for e in versions.evidence] == ["requirements.txt"]
+    assert r.plan.requirements == ["numpy==2.4.6"] and r.plan.skipped_requirements == []
     files = base(**{"requirements.txt": None, "docs/requirements.txt": "sphinx\n", "tools/requirements.txt": "black==24.1.0\n"})
     versions = next(f for f in audit(release(files, name="rel2")).verdicts.reproducibility.facts if f.id == "framework_versions")
     assert versions.status == "stated" and [e.path for e in versions.evidence] == ["tools/requirements.txt"]

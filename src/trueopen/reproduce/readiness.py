@@ -217,7 +217,9 @@ def _requirement_files(release: Release) -> tuple[list[str], list[str]]:
     skipped: list[str] = []
     files = sorted(f.path for f in release.files
                    if PurePosixPath(f.path).name.lower().startswith(("requirements", "constraints"))
-                   and PurePosixPath(f.path).suffix in (".txt", ".in") and f.path.count("/") <= 1)
+                   and PurePosixPath(f.path).suffix in (".txt", ".in") and f.path.count("/") <= 1
+                   and not any(p.search(f.path) for p in r.not_environment))
+    files = [f for f in files if "/" not in f] or files  # the root's, as for the versions fact
     for path in files:
         read = release.read_text(path)
         for line in (read.text or "").splitlines():
