@@ -105,3 +105,19 @@ def test_a_bad_manifest_is_a_one_line_reason(text) -> None:
 def test_capture_refuses_a_missing_folder(tmp_path) -> None:
     with pytest.raises(InputError):
         capture(None, folder=tmp_path / "absent")
+
+
+def test_the_commands_own_python_is_described(tmp_path) -> None:
+    # `python train.py` runs the python on PATH: its packages are the recipe's, not trueopen's.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    script = tmp_path / "s.py"
+    script.write_text("print('ran')\n")
+    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    proc = run_cli("recipe", "capture", "-C", str(tmp_path), "-o", "-", "--", "python", str(script), env=env)
+    assert proc.returncode == 0, proc.stderr
+    man = parse_manifest(proc.stdout)
+    assert man.command.exit_code == 0
+    assert not any(p.name.lower() == "pydantic" for p in man.packages)  # the bare venv's, not trueopen's
+    own = capture(None, folder=tmp_path)
+    assert any(p.name.lower() == "pydantic" for p in own.packages)

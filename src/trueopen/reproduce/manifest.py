@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -165,7 +166,7 @@ def capture(command: list[str] | None, *, folder: Path, python: str | None = Non
     sha256 of the files it read (present before, unchanged) and wrote (new or changed)."""
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder")
-    manifest = describe_environment(python, seeds_from=command)
+    manifest = describe_environment(python or _interpreter_of(command), seeds_from=command)
     if not command:
         return manifest
     before = _stat_tree(folder)
@@ -184,6 +185,14 @@ def capture(command: list[str] | None, *, folder: Path, python: str | None = Non
         "inputs": [_digest(folder, p) for p in unchanged],
         "outputs": [_digest(folder, p) for p in changed],
     })
+
+
+def _interpreter_of(command: list[str] | None) -> str | None:
+    """The Python a command runs (`python train.py`: the one on PATH), so the manifest lists the
+    packages the command saw, not trueopen's own."""
+    if not command or not re.fullmatch(r"python(?:\d+(?:\.\d+)?)?", Path(command[0]).name):
+        return None
+    return shutil.which(command[0])
 
 
 def command_line(manifest: RecipeManifest) -> str | None:
