@@ -172,7 +172,8 @@ def capture(command: list[str] | None, *, folder: Path, python: str | None = Non
     before = _stat_tree(folder)
     start = time.monotonic()
     try:
-        code = subprocess.run(command, cwd=folder).returncode
+        # The command's output goes to stderr: stdout may be carrying the manifest (-o -).
+        code = subprocess.run(command, cwd=folder, stdout=sys.stderr).returncode
     except OSError as exc:
         raise InputError(f"{command[0]}: {exc.strerror or exc}") from None
     seconds = round(time.monotonic() - start, 3)
