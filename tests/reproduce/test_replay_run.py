@@ -76,6 +76,11 @@ def test_the_fully_open_example_reproduces_bitwise(tmp_path) -> None:
     assert "done: steps=400" in (out / "replay.log").read_text()
     assert json.loads((out / "reproduction.json").read_text())["grade"] == "bitwise"
     assert any(f.rule == "reproduce-bitwise" for f in a.findings)
+    from trueopen.formats.reports import render
+
+    md = render(a, "markdown")
+    assert "| Reproducible | Replay |" in md and "**bitwise**" in md
+    assert "Replayed: bitwise. all 4 weights files rebuilt byte for byte" in md
 
 
 @needs_bwrap
@@ -96,6 +101,8 @@ def test_tampered_weights_differ_and_the_tensor_is_named(tmp_path) -> None:
     assert final["worst"][0]["max_abs_diff"] == pytest.approx(0.5, rel=1e-3)
     assert files["checkpoints/step-000100/model.safetensors"]["grade"] == "bitwise"
     assert "model.safetensors (differs)" in rep["reason"]
+    sarif = json.loads(run_cli("reproduce", str(rel), "--yes", "--format", "sarif").stdout)
+    assert any(r["ruleId"] == "trueopen/reproduce-differs" for r in sarif["runs"][0]["results"])
 
 
 @needs_bwrap

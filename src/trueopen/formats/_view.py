@@ -131,8 +131,11 @@ def _reproducibility(audit: Audit) -> list[dict[str, Any]]:
                     "reasons": reasons, "evidence": cites([e for f in r.facts for e in f.evidence[:1]], 7)})
     rep = audit.reproduction
     if rep is not None:
-        reasons = [rep.reason, f"sandbox: {rep.sandbox}, network {rep.network}, limits {rep.limits.timeout_seconds} s / "
-                   f"{rep.limits.memory_bytes} B memory / {rep.limits.disk_bytes} B disk; rtol {rep.rtol:g}, atol {rep.atol:g}"]
+        from trueopen.sources.options import format_size
+
+        reasons = [rep.reason, f"sandbox: {rep.sandbox}, network {rep.network}, limits {rep.limits.timeout_seconds} s, "
+                   f"{format_size(rep.limits.memory_bytes)} memory, {format_size(rep.limits.disk_bytes)} disk; "
+                   f"rtol {rep.rtol:g}, atol {rep.atol:g}"]
         for f in rep.files:
             reasons.append(f"{f.path}: {f.grade}" + (f", {f.detail}" if f.detail else ""))
             reasons += [f"  {t.name}: {t.grade}, max abs diff {_num(t.max_abs_diff)}, max rel diff {_num(t.max_rel_diff)}, "

@@ -27,6 +27,7 @@ from trueopen.release import Release
 from trueopen.reproduce import compare
 from trueopen.reproduce.manifest import describe_environment
 from trueopen.reproduce.sandbox import Limits, bubblewrap, run_contained, sandbox_argv
+from trueopen.sources.options import format_size
 
 LOG_TAIL = 20
 COPY_CHUNK = 1 << 20
@@ -103,7 +104,8 @@ def describe_plan(ref: str, plan: ReplayPlan, options: ReplayOptions, limits: Li
              f"  environment  a fresh virtual environment, Python {options.python or plan.python or _this_python()}; {pins}",
              f"  commands{where}:", *(f"    {c}" for c in plan.commands),
              f"  isolation    {iso}",
-             f"  limits       {limits.timeout_seconds} s, {_gib(limits.memory_bytes)} memory, {_gib(limits.disk_bytes)} disk",
+             f"  limits       {limits.timeout_seconds} s, {format_size(limits.memory_bytes)} memory, "
+             f"{format_size(limits.disk_bytes)} disk",
              f"  compares     {len(plan.outputs)} published weights file{'s' if len(plan.outputs) != 1 else ''}"
              + (f": {', '.join(o.path for o in plan.outputs[:6])}" if plan.outputs else ""),
              "These commands are the release's own code."]
@@ -360,6 +362,3 @@ def _finish(audit: Audit, rep: Reproduction, options: ReplayOptions) -> Audit:
 
     return audit.model_copy(update={"reproduction": rep, "findings": sort_findings([*audit.findings, finding])})
 
-
-def _gib(n: int) -> str:
-    return f"{n / 2**30:g} GiB"
