@@ -121,3 +121,35 @@ def test_the_commands_own_python_is_described(tmp_path) -> None:
     assert not any(p.name.lower() == "pydantic" for p in man.packages)  # the bare venv's, not trueopen's
     own = capture(None, folder=tmp_path)
     assert any(p.name.lower() == "pydantic" for p in own.packages)
+
+
+def test_torch_determinism_flags_and_seed_are_read_from_the_commands_processes(tmp_path) -> None:
+    # A stand-in for torch with the functions the hook reads (torch itself is not installed here).
+    fake = tmp_path / "lib" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        "import types\n_det = False\n_seed = 0\n"
+        "def use_deterministic_algorithms(on): global _det; _det = on\n"
+        "def are_deterministic_algorithms_enabled(): return _det\n"
+        "def manual_seed(s): global _seed; _seed = s\n"
+        "def initial_seed(): return _seed\n"
+        "def get_num_threads(): return 3\n"
+        "backends = types.SimpleNamespace(cudnn=types.SimpleNamespace(deterministic=True, benchmark=False))\n")
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "sitecustomize.py").write_text("import os\nopen(os.environ['OWN_MARK'], 'w').write('chained')\n")
+    script = "import torch\ntorch.use_deterministic_algorithms(True)\ntorch.manual_seed(1234)\n"
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'lib'}{os.pathsep}{tmp_path / 'own'}",
+           "OWN_MARK": str(tmp_path / "mark.txt")}
+    proc = run_cli("recipe", "capture", "-C", str(tmp_path), "-o", "-", "--", sys.executable, "-c", script, env=env)
+    assert proc.returncode == 0, proc.stderr
+    man = parse_manifest(proc.stdout)
+    assert man.settings["torch.deterministic_algorithms"] == "True"
+    assert man.settings["torch.backends.cudnn.benchmark"] == "False" and man.settings["torch.num_threads"] == "3"
+    assert "torch.backends.cuda.matmul.allow_tf32" not in man.settings  # not readable: left out, not guessed
+    assert ("torch.initial_seed", "1234", "runtime") in {(s.name, s.value, s.source) for s in man.seeds}
+    assert (tmp_path / "mark.txt").read_text() == "chained"  # the environment's own sitecustomize still ran
+
+
+def test_without_torch_no_runtime_flags(tmp_path) -> None:
+    man = capture([sys.executable, "-c", "print(1)"], folder=tmp_path)
+    assert not any(k.startswith("torch.") for k in man.settings)

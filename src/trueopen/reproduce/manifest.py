@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Literal
@@ -65,7 +66,8 @@ class PlatformInfo(_Model):
 class Seed(_Model):
     name: str
     value: str
-    source: Literal["environment", "command"]
+    source: Literal["environment", "command", "runtime"] = Field(description="runtime: read from the command's own "
+                                                                   "Python processes as they ended (torch.initial_seed).")
 
 
 class FileDigest(_Model):
@@ -88,7 +90,9 @@ class RecipeManifest(_Model):
     python: PythonInfo
     packages: list[Package] = Field(description="Every installed distribution, exact versions, sorted by name.")
     platform: PlatformInfo
-    settings: dict[str, str] = Field(default={}, description="Environment variables that change results, as set.")
+    settings: dict[str, str] = Field(default={}, description="Environment variables that change results, as set; and, "
+                                     "for a command whose Python processes imported torch, the determinism flags they "
+                                     "ended with (torch.deterministic_algorithms, torch.backends.cudnn.benchmark, ...).")
     frameworks: dict[str, str] = Field(default={}, description="Versions of the ML runtimes present (torch, CUDA, cuDNN...).")
     seeds: list[Seed] = []
     command: CommandRun | None = None
@@ -171,21 +175,91 @@ def capture(command: list[str] | None, *, folder: Path, python: str | None = Non
         return manifest
     before = _stat_tree(folder)
     start = time.monotonic()
-    try:
-        # The command's output goes to stderr: stdout may be carrying the manifest (-o -).
-        code = subprocess.run(command, cwd=folder, stdout=sys.stderr).returncode
-    except OSError as exc:
-        raise InputError(f"{command[0]}: {exc.strerror or exc}") from None
+    with tempfile.TemporaryDirectory(prefix="trueopen-capture-") as tmp:
+        hook, reports = Path(tmp) / "hook", Path(tmp) / "reports"
+        hook.mkdir()
+        reports.mkdir()
+        (hook / "sitecustomize.py").write_text(_RUNTIME_HOOK, encoding="utf-8")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(hook), env.get("PYTHONPATH", "")) if p)
+        env["TRUEOPEN_CAPTURE_DIR"] = str(reports)
+        try:
+            # The command's output goes to stderr: stdout may be carrying the manifest (-o -).
+            code = subprocess.run(command, cwd=folder, stdout=sys.stderr, env=env).returncode
+        except OSError as exc:
+            raise InputError(f"{command[0]}: {exc.strerror or exc}") from None
+        runtime = _runtime_settings(reports)
     seconds = round(time.monotonic() - start, 3)
     after = _stat_tree(folder)
     after.pop(MANIFEST_NAME, None)  # the manifest itself (an earlier capture) is neither
     changed = sorted(p for p, st in after.items() if before.get(p) != st)
     unchanged = sorted(p for p, st in after.items() if before.get(p) == st)
+    seed = runtime.pop("torch.initial_seed", None)
     return manifest.model_copy(update={
+        "settings": dict(sorted({**manifest.settings, **runtime}.items())),
+        "seeds": [*manifest.seeds, *([Seed(name="torch.initial_seed", value=seed, source="runtime")] if seed else [])],
         "command": CommandRun(argv=list(command), exit_code=code, seconds=seconds),
         "inputs": [_digest(folder, p) for p in unchanged],
         "outputs": [_digest(folder, p) for p in changed],
     })
+
+
+# Put on the command's PYTHONPATH as sitecustomize: each of its Python processes that imported
+# torch writes the determinism flags and the seed it ends with (flags set in-process cannot be
+# seen from outside). It then hands over to the environment's own sitecustomize, if any.
+_RUNTIME_HOOK = r'''"""trueopen recipe capture: record the determinism settings this process ends with."""
+import atexit, json, os, sys
+
+
+def _trueopen_record():
+    out, torch = os.environ.get("TRUEOPEN_CAPTURE_DIR"), sys.modules.get("torch")
+    if not out or torch is None:
+        return
+    data = {}
+    probes = {
+        "torch.deterministic_algorithms": lambda: torch.are_deterministic_algorithms_enabled(),
+        "torch.deterministic_algorithms_warn_only": lambda: torch.is_deterministic_algorithms_warn_only_enabled(),
+        "torch.backends.cudnn.deterministic": lambda: torch.backends.cudnn.deterministic,
+        "torch.backends.cudnn.benchmark": lambda: torch.backends.cudnn.benchmark,
+        "torch.backends.cudnn.allow_tf32": lambda: torch.backends.cudnn.allow_tf32,
+        "torch.backends.cuda.matmul.allow_tf32": lambda: torch.backends.cuda.matmul.allow_tf32,
+        "torch.num_threads": lambda: torch.get_num_threads(),
+        "torch.initial_seed": lambda: torch.initial_seed(),
+    }
+    for key, probe in probes.items():
+        try:
+            data[key] = str(probe())
+        except Exception:
+            pass
+    try:
+        with open(os.path.join(out, "%d.json" % os.getpid()), "w") as fh:
+            json.dump(data, fh)
+    except OSError:
+        pass
+
+
+atexit.register(_trueopen_record)
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+del sys.modules["sitecustomize"]
+try:
+    import sitecustomize  # noqa: F401 - the environment's own
+except ImportError:
+    pass
+'''
+
+
+def _runtime_settings(reports: Path) -> dict[str, str]:
+    """The flags the command's processes reported; a flag they disagree on lists every value."""
+    seen: dict[str, set[str]] = {}
+    for path in sorted(reports.glob("*.json"))[:1000]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for key, value in data.items() if isinstance(data, dict) else ():
+            seen.setdefault(str(key), set()).add(str(value))
+    return {k: next(iter(v)) if len(v) == 1 else "mixed: " + ", ".join(sorted(v)) for k, v in sorted(seen.items())}
 
 
 def _interpreter_of(command: list[str] | None) -> str | None:
