@@ -136,6 +136,9 @@ def _reproducibility(audit: Audit) -> list[dict[str, Any]]:
         reasons = [rep.reason, f"sandbox: {rep.sandbox}, network {rep.network}, limits {rep.limits.timeout_seconds} s, "
                    f"{format_size(rep.limits.memory_bytes)} memory, {format_size(rep.limits.disk_bytes)} disk; "
                    f"rtol {rep.rtol:g}, atol {rep.atol:g}"]
+        if rep.environment.get("python"):
+            reasons.append(f"environment: Python {rep.environment['python'].get('version')}, "
+                           + ", ".join(f"{p['name']}=={p['version']}" for p in rep.environment.get("packages", [])[:12]))
         for f in rep.files:
             reasons.append(f"{f.path}: {f.grade}" + (f", {f.detail}" if f.detail else ""))
             reasons += [f"  {t.name}: {t.grade}, max abs diff {_num(t.max_abs_diff)}, max rel diff {_num(t.max_rel_diff)}, "

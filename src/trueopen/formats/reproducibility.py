@@ -53,6 +53,11 @@ def render(audit: Audit, console: Console) -> None:
     else:
         console.print(Text(f"Replay: {rep.grade}", style="bold"))
     console.print(f"  {rep.reason}", highlight=False)
+    env = rep.environment
+    if env.get("python"):
+        sources = sorted(set((env.get("installed_from") or {}).values()))
+        console.print(f"  environment: Python {env['python'].get('version')}, {len(env.get('packages', []))} packages"
+                      + (f" ({'; '.join(sources)})" if sources else ""), highlight=False)
     console.print(f"  sandbox {rep.sandbox}, network {rep.network}; exit status {rep.exit_code if rep.exit_code is not None else '-'}"
                   f"; {rep.seconds if rep.seconds is not None else '-'} s" + (f"; evidence in {rep.out}" if rep.out else ""),
                   highlight=False)
