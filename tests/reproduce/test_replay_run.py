@@ -241,3 +241,16 @@ def test_help_has_examples_and_exit_codes() -> None:
     proc = run_cli("reproduce", "--help")
     assert proc.returncode == 0
     assert "trueopen reproduce ./my-model --yes" in proc.stdout and "Exit codes" in proc.stdout
+
+
+def test_gpu_devices_are_bound_and_nothing_writable_but_the_copy(tmp_path, monkeypatch) -> None:
+    from trueopen.reproduce import sandbox
+
+    monkeypatch.setattr(sandbox, "gpu_devices", lambda: ["/dev/nvidia0", "/dev/nvidiactl"])
+    argv = sandbox.sandbox_argv("bwrap", work=tmp_path / "w", home=tmp_path / "h", read_only=[Path("/opt/py")],
+                                command="true")
+    assert argv[argv.index("--ro-bind") + 1:argv.index("--ro-bind") + 3] == ["/", "/"]
+    assert ["--dev-bind", "/dev/nvidia0", "/dev/nvidia0"] == argv[argv.index("/dev/nvidia0") - 1:argv.index("/dev/nvidia0") + 2]
+    writable = [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"]
+    assert writable == [str(tmp_path / "h"), str(tmp_path / "w")]
+    assert "--unshare-all" in argv and argv[-3:] == ["/bin/sh", "-ec", "true"]

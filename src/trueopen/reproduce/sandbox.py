@@ -7,6 +7,7 @@ user agreed. Without bubblewrap a replay is refused unless the user passes --no-
 
 from __future__ import annotations
 
+import glob
 import os
 import resource
 import shutil
@@ -61,11 +62,19 @@ def sandbox_argv(bwrap: str, *, work: Path, home: Path, read_only: list[Path], c
     for folder in HIDDEN:
         if os.path.isdir(folder) and not os.path.islink(folder):
             argv += ["--tmpfs", folder]
+    for device in gpu_devices():  # training on a GPU needs its device files; nothing else of /dev
+        argv += ["--dev-bind", device, device]
     for folder in read_only:  # the interpreter and the venv, which may live under a hidden folder
         argv += ["--ro-bind", str(folder), str(folder)]
     argv += ["--bind", str(home), str(home), "--bind", str(work), str(work), "--chdir", str(work),
              "/bin/sh", "-ec", command]
     return argv
+
+
+def gpu_devices() -> list[str]:
+    """The GPU device files of this machine (NVIDIA, and DRI for AMD/Intel), to bind into the sandbox."""
+    found = glob.glob("/dev/nvidia*") + glob.glob("/dev/dri") + glob.glob("/dev/kfd")
+    return sorted(d for d in found if os.path.exists(d))
 
 
 def run_contained(argv: list[str], *, env: dict[str, str], cwd: Path, log: Path, limits: Limits,
