@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from trueopen.errors import InputError
+from trueopen.errors import InputError, validation_error_line
 from trueopen.record import SCHEMA_VERSION, Audit
 
 MAX_RECORD_BYTES = 256 << 20  # a record of a 100k-file release is ~60 MiB; past this it is no record of ours
@@ -44,9 +44,7 @@ def load(path: str | Path) -> Audit:
     try:
         return Audit.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "(top)"
-        raise InputError(f"{p}: not a valid audit record: {where}: {err['msg']}") from None
+        raise InputError(f"{p}: not a valid audit record: {validation_error_line(exc)}") from None
 
 
 def audit_or_load(target: str | Path, *, with_: Sequence[str | Path] = (), hash_contents: bool = True,

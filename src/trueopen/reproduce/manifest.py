@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from trueopen import __version__
-from trueopen.errors import InputError
+from trueopen.errors import InputError, validation_error_line
 
 MANIFEST_NAME = "trueopen-recipe.json"
 MANIFEST_VERSION = 1
@@ -123,9 +123,7 @@ def parse_manifest(text: str) -> RecipeManifest:
     try:
         return RecipeManifest.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top)"
-        raise ValueError(f"{where}: {first['msg']}") from None
+        raise ValueError(validation_error_line(exc)) from None
 
 
 # The probe runs in the interpreter being described (the user's own, or a replay's fresh venv):

@@ -26,7 +26,7 @@ from trueopen.record import Audit, Evidence, Finding, ReplayLimits, ReplayPlan, 
 from trueopen.release import Release
 from trueopen.reproduce import compare
 from trueopen.reproduce.manifest import describe_environment
-from trueopen.reproduce.sandbox import Limits, bubblewrap, run_contained, sandbox_argv
+from trueopen.reproduce.sandbox import bubblewrap, run_contained, sandbox_argv
 from trueopen.sources.options import format_size
 
 LOG_TAIL = 20
@@ -72,7 +72,8 @@ def reproduce(target: str | Path, options: ReplayOptions, *, confirm: Callable[[
         if options.commands:
             plan = plan.model_copy(update={"commands": list(options.commands),
                                            "commands_from": Evidence(path="(command line)", detail="--command")})
-        limits = Limits(options.timeout_seconds, options.memory_bytes, options.disk_bytes)
+        limits = ReplayLimits(timeout_seconds=options.timeout_seconds, memory_bytes=options.memory_bytes,
+                              disk_bytes=options.disk_bytes)
         if not plan.commands:
             why = next(f.detail for f in readiness.facts if f.id == "command")
             return _finish(audit, _result(plan, options, limits, "could-not-run",
@@ -93,7 +94,7 @@ def reproduce(target: str | Path, options: ReplayOptions, *, confirm: Callable[[
     return _finish(audit, result, options)
 
 
-def describe_plan(ref: str, plan: ReplayPlan, options: ReplayOptions, limits: Limits) -> str:
+def describe_plan(ref: str, plan: ReplayPlan, options: ReplayOptions, limits: ReplayLimits) -> str:
     """What the replay will do, for the user to agree to."""
     iso = ("bubblewrap: no network, the system read-only, homes and temporary folders hidden, writes only to a "
            "scratch copy" if options.sandbox else "NONE (--no-sandbox): the commands can reach the network and "
@@ -112,7 +113,7 @@ def describe_plan(ref: str, plan: ReplayPlan, options: ReplayOptions, limits: Li
     return "\n".join(lines)
 
 
-def _replay(release: Release, plan: ReplayPlan, options: ReplayOptions, limits: Limits, bwrap: str | None,
+def _replay(release: Release, plan: ReplayPlan, options: ReplayOptions, limits: ReplayLimits, bwrap: str | None,
             scratch: Path) -> Reproduction:
     work, home, venv, log = scratch / "release", scratch / "home", scratch / "venv", scratch / "replay.log"
     home.mkdir()
@@ -321,13 +322,12 @@ def _tail(log: Path) -> list[str]:
     return [line.rstrip() for line in lines if line.strip()][-LOG_TAIL:]
 
 
-def _result(plan: ReplayPlan, options: ReplayOptions, limits: Limits, grade: str, reason: str, *, sandbox: bool,
+def _result(plan: ReplayPlan, options: ReplayOptions, limits: ReplayLimits, grade: str, reason: str, *, sandbox: bool,
             log: Path | None = None, environment: dict | None = None, exit_code: int | None = None,
             seconds: float | None = None, files: list[WeightsComparison] | None = None) -> Reproduction:
     rep = Reproduction(grade=grade, reason=reason, commands=plan.commands, sandbox="bubblewrap" if sandbox else "none",
                        network="blocked" if sandbox else "allowed",
-                       limits=ReplayLimits(timeout_seconds=limits.timeout_seconds, memory_bytes=limits.memory_bytes,
-                                           disk_bytes=limits.disk_bytes),
+                       limits=limits,
                        exit_code=exit_code, seconds=seconds, rtol=options.rtol, atol=options.atol, files=files or [],
                        environment=environment or {}, log_tail=_tail(log) if log else [],
                        out=str(options.out) if options.out else None)

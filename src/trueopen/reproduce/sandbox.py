@@ -19,16 +19,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from trueopen.record import ReplayLimits
+
 # Folders that hold users' files or live sockets: hidden behind empty tmpfs inside the sandbox.
 HIDDEN = ("/home", "/root", "/tmp", "/var/tmp", "/run", "/mnt", "/media", "/srv")
 DISK_POLL_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class Limits:
-    timeout_seconds: int
-    memory_bytes: int
-    disk_bytes: int
 
 
 @dataclass(frozen=True)
@@ -77,7 +72,7 @@ def gpu_devices() -> list[str]:
     return sorted(d for d in found if os.path.exists(d))
 
 
-def run_contained(argv: list[str], *, env: dict[str, str], cwd: Path, log: Path, limits: Limits,
+def run_contained(argv: list[str], *, env: dict[str, str], cwd: Path, log: Path, limits: ReplayLimits,
                   watch: list[Path]) -> RunResult:
     """Run argv with the limits, output to `log`; stop it when it outlives the time or fills the disk."""
     def preexec() -> None:  # runs in the child before exec: limits inherited by everything it starts
