@@ -45,9 +45,11 @@ def read_targets(path: Path) -> list[str]:
 
 def audit_many(targets: Sequence[str], *, jobs: int = 4, hash_contents: bool = True,
                source: SourceOptions | None = None, follow: frozenset[str] = frozenset(),
-               status: Callable[[str, str], None] | None = None) -> list[Outcome]:
-    """Audit every target, `jobs` at a time; outcomes in the order of `targets`.
-    `status(target, text)` is told when each starts and ends (for progress bars)."""
+               status: Callable[[str, str], None] | None = None, store: Path | None = None,
+               refresh: bool = False) -> list[Outcome]:
+    """Audit every target, `jobs` at a time (through the audit store at `store` when given);
+    outcomes in the order of `targets`. `status(target, text)` is told when each starts and ends
+    (for progress bars)."""
     from trueopen.audit import audit
     from trueopen.follow import follow_related
 
@@ -59,7 +61,13 @@ def audit_many(targets: Sequence[str], *, jobs: int = 4, hash_contents: bool = T
         if status:
             status(target, "auditing")
         try:
-            result = audit(target, hash_contents=hash_contents, source=per_release)
+            if store is not None:
+                from trueopen.index.stored import audit_with_store
+
+                result = audit_with_store(target, store=store, hash_contents=hash_contents, source=per_release,
+                                          refresh=refresh).audit
+            else:
+                result = audit(target, hash_contents=hash_contents, source=per_release)
             if follow:
                 result = follow_related(result, follow, per_release)
         except InputError as exc:

@@ -88,6 +88,14 @@ CacheOption = Annotated[bool, typer.Option("--cache", help="Also store the small
                                            "(by default nothing is written there).")]
 
 
+StoreOption = Annotated[Optional[Path], typer.Option("--store", help="The audit store: audits are kept there and an "
+                                                     "unchanged release is not audited twice (default: TRUEOPEN_STORE, "
+                                                     "else ~/.cache/trueopen/store.sqlite).")]
+NoStoreOption = Annotated[bool, typer.Option("--no-store", help="Neither read nor write the audit store.")]
+RefreshOption = Annotated[bool, typer.Option("--refresh", help="Audit again even when the store has this state of the "
+                                             "release (the new record replaces it).")]
+
+
 class Follow(str, Enum):
     base = "base"
     datasets = "datasets"
@@ -123,6 +131,11 @@ def audit(
                                                            "cards and licences (datasets) the card names, on the Hub.")] = None,
     from_file: Annotated[Optional[Path], typer.Option("--from", help="Read more targets from this file, one a line.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", min=1, max=32, help="Releases audited at once (several targets).")] = 4,
+    store: StoreOption = None,
+    no_store: NoStoreOption = False,
+    refresh: RefreshOption = False,
+    id_: Annotated[Optional[str], typer.Option("--id", help="The release's identity URL in the store (default: its Hub "
+                                               "URL, its git remote, or the folder's file:// URL).")] = None,
 ) -> None:
     """Audit AI releases: components, licences, recipe, claims, safety and verdicts.
 
@@ -160,8 +173,13 @@ def audit(
 
         trueopen audit ./my-model --format sarif -o trueopen.sarif          # GitHub code scanning
 
+    Every audit is kept in the audit store (`trueopen history`); a release whose revision (Hub
+    commit, git HEAD and files, or the files' sizes and times) is already there is not audited
+    again unless `--refresh`.
+
     Environment: HF_TOKEN (or `hf auth login`) for gated and private repos, HF_ENDPOINT for a
-    mirror, HF_HOME / HF_HUB_CACHE for the cache, HF_HUB_OFFLINE=1 as --offline.
+    mirror, HF_HOME / HF_HUB_CACHE for the cache, HF_HUB_OFFLINE=1 as --offline,
+    TRUEOPEN_STORE for the audit store.
 
     Exit codes: 0 audited (whatever the verdict), 2 bad input or a target that could not be
     audited (with several targets: the worst of them).
@@ -179,11 +197,25 @@ def audit(
                 raise InputError(f"--format {format.value} takes one release; audit them one by one")
             if with_:
                 raise InputError("--with adds locations to one release; audit several releases without it")
-            _audit_many(names, format, output, no_hash, source, kinds, jobs)
+            if id_:
+                raise InputError("--id names one release; audit several releases without it")
+            _audit_many(names, format, output, no_hash, source, kinds, jobs, _store(store, no_store), refresh)
             return
     target = names[0]
     with _errors(), _progress(target, enabled=not no_hash, extra=with_ or ()) as progress:
-        result = run_audit(target, with_=with_ or (), hash_contents=not no_hash, progress=progress, source=source)
+        db = _store(store, no_store)
+        if db is None:
+            result = run_audit(target, with_=with_ or (), hash_contents=not no_hash, progress=progress, source=source)
+        else:
+            from trueopen.index.stored import audit_with_store
+
+            done = audit_with_store(target, store=db, with_=with_ or (), hash_contents=not no_hash, source=source,
+                                    refresh=refresh, release_id=id_, progress=progress)
+            result = done.audit
+            if done.reused:
+                Console(stderr=True).print(f"trueopen: reused the stored audit of {done.identity.id} at "
+                                           f"{done.identity.revision} from {done.audited_at} (--refresh to audit again)",
+                                           highlight=False, soft_wrap=True)
         if kinds:
             from trueopen.follow import follow_related
 
@@ -228,13 +260,20 @@ def _source(revision: str | None, offline: bool, max_download: str, cache: bool)
                          note=lambda m: Console(stderr=True).print(f"trueopen: {m}", highlight=False, soft_wrap=True))
 
 
+def _store(store: Path | None, no_store: bool) -> Path | None:
+    from trueopen.cli_index import store_path
+
+    return store_path(store, no_store)
+
+
 def _audit_many(names: list[str], format: AuditFormat, output: Path | None, no_hash: bool, source, kinds: frozenset[str],
-                jobs: int) -> None:
+                jobs: int, store: Path | None = None, refresh: bool = False) -> None:
     """Several targets at once: a comparison table (or a JSON list), errors on stderr, exit code the worst."""
     from trueopen.batch import audit_many
 
     with _many_progress(names) as status:
-        outcomes = audit_many(names, jobs=jobs, hash_contents=not no_hash, source=source, follow=kinds, status=status)
+        outcomes = audit_many(names, jobs=jobs, hash_contents=not no_hash, source=source, follow=kinds, status=status,
+                              store=store, refresh=refresh)
     audits = [o.audit for o in outcomes if o.audit is not None]
     if audits:
         if format is AuditFormat.json:
@@ -583,6 +622,9 @@ def check(
     output: OutputOption = None,
     no_hash: NoHashOption = False,
     with_: WithOption = None,
+    store: StoreOption = None,
+    no_store: NoStoreOption = False,
+    refresh: RefreshOption = False,
 ) -> None:
     """Gate releases on a policy: every rule of the policy must hold. Each failure is printed with
     its rule, the value observed and the evidence (path:line).
@@ -621,7 +663,8 @@ def check(
     results = []
     for target in targets:
         with _errors(), _progress(target, enabled=not no_hash and not _is_record(target), extra=with_ or ()) as _bar:
-            results.append(run_check(target, pol, with_=with_ or (), hash_contents=not no_hash))
+            results.append(run_check(target, pol, with_=with_ or (), hash_contents=not no_hash,
+                                     store=_store(store, no_store), refresh=refresh))
     with _errors():
         if format is CheckFormat.json:
             _emit(report.render_json(results), output)
@@ -806,6 +849,10 @@ from trueopen.cli_reproduce import recipe_app, reproduce  # noqa: E402 - replay 
 app.add_typer(data_app, name="data")
 app.add_typer(recipe_app, name="recipe")
 app.command()(reproduce)
+from trueopen.cli_index import history, index_app  # noqa: E402 - the store, batch index and site (issue 16)
+
+app.add_typer(index_app, name="index")
+app.command()(history)
 
 
 def main() -> None:

@@ -48,12 +48,19 @@ def load(path: str | Path) -> Audit:
 
 
 def audit_or_load(target: str | Path, *, with_: Sequence[str | Path] = (), hash_contents: bool = True,
-                  progress: Callable[[int], None] | None = None) -> Audit:
-    """A saved record when `target` is a .json file, else a fresh audit of the target."""
+                  progress: Callable[[int], None] | None = None, store: Path | None = None,
+                  refresh: bool = False) -> Audit:
+    """A saved record when `target` is a .json file, else an audit of the target (through the
+    audit store at `store` when given: reused when the store has this state of the release)."""
     if is_record_path(target):
         if with_:
             raise InputError(f"{target}: --with applies to a release, not to a saved audit record")
         return load(target)
+    if store is not None:
+        from trueopen.index.stored import audit_with_store
+
+        return audit_with_store(target, store=store, with_=with_, hash_contents=hash_contents, refresh=refresh,
+                                progress=progress).audit
     from trueopen.audit import audit
 
     return audit(target, with_=with_, hash_contents=hash_contents, progress=progress)

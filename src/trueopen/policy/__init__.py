@@ -19,11 +19,13 @@ __all__ = ["CheckResult", "Policy", "RuleResult", "check", "evaluate", "json_sch
 
 
 def check(target: str | Path | Audit, policy: str | Path | Policy, *, with_: Sequence[str | Path] = (),
-          hash_contents: bool = True) -> CheckResult:
+          hash_contents: bool = True, store: Path | None = None, refresh: bool = False) -> CheckResult:
     """Check one target (a release, a saved audit .json, or an Audit) against a policy (a preset
-    name, a policy file, or a Policy). Raises InputError on bad input."""
+    name, a policy file, or a Policy). A release is audited through the audit store at `store`
+    when given. Raises InputError on bad input."""
     from trueopen.saved import audit_or_load
 
     pol = policy if isinstance(policy, Policy) else load_policy(policy)
-    record = target if isinstance(target, Audit) else audit_or_load(target, with_=with_, hash_contents=hash_contents)
+    record = target if isinstance(target, Audit) else audit_or_load(target, with_=with_, hash_contents=hash_contents,
+                                                                    store=store, refresh=refresh)
     return evaluate(record, pol)

@@ -1,0 +1,209 @@
+"""`trueopen index build|serve` and `trueopen history` (issue 16). The command code lives here;
+cli.py registers it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+index_app = typer.Typer(name="index", help="An openness index of many releases: batch audits through the store, and "
+                        "a static site with history and side-by-side comparison.", no_args_is_help=True,
+                        rich_markup_mode="markdown", context_settings={"help_option_names": ["-h", "--help"]})
+
+StoreOption = Annotated[Optional[Path], typer.Option("--store", help="The audit store (default: TRUEOPEN_STORE, else "
+                                                     "~/.cache/trueopen/store.sqlite).")]
+
+
+def store_path(store: Path | None, no_store: bool = False) -> Path | None:
+    """The store a command uses: --store, else TRUEOPEN_STORE, else the default; None with --no-store."""
+    if no_store:
+        return None
+    from trueopen.index.store import default_path
+
+    return store.expanduser() if store is not None else default_path()
+
+
+@index_app.command()
+def build(
+    from_file: Annotated[Path, typer.Option("--from", help="The releases, one a line: TARGET [--with OTHER]... [--id URL].",
+                                            show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="The folder the site is written to.", show_default=False)],
+    jobs: Annotated[int, typer.Option("--jobs", min=1, max=256, help="Releases audited at once (default: one per core).")] = 0,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Audit every release again, even when the store has it.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="local (processes on this machine) or spark (a Spark job: "
+                                        "local[*], or any cluster through Spark's usual settings).")] = "local",
+    no_hash: Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Hub targets from the HF cache only.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Audit every release of a list through the store and write a static site: index.html (a
+    row per release, sortable and filterable), a page per release with its evidence and
+    history, compare.html (two to four side by side), records.jsonl and records.csv.
+
+    Releases the store already has at the same revision are reused (`--refresh` audits them
+    again), so an interrupted build resumes where it stopped. A release that fails is an error
+    row with its reason; the others go on.
+
+    Examples:
+
+        trueopen index build --from releases.txt --out site/
+
+        trueopen index build --from releases.txt --out site/ --jobs 8 --refresh
+
+        trueopen index build --from releases.txt --out site/ --engine spark
+
+    A LIST line: `./my-model`, `hf://org/model@v1.0`, `./code --with hf://org/weights --id https://github.com/org/code`.
+
+    Exit codes: 0 every release audited, 1 the site was written but some releases failed, 2 bad
+    input (a LIST line that does not parse is named with its line number before anything runs).
+    """
+    import os
+
+    from trueopen.cli import EXIT_GATE, _errors
+    from trueopen.errors import InputError
+    from trueopen.index.build import BuildOptions, build as run_build, read_list
+    from trueopen.index.publish import publish
+
+    err = Console(stderr=True)
+    with _errors():
+        if engine not in ("local", "spark"):
+            raise InputError(f"--engine {engine}: choose local or spark")
+        lines = read_list(from_file)
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{out}: not a folder")
+        options = BuildOptions(store=store_path(store), jobs=jobs or (os.cpu_count() or 1), refresh=refresh,
+                               hash_contents=not no_hash, offline=offline, engine=engine)
+        with _progress(len(lines)) as tick:
+            entries = run_build(lines, options, tick)
+        publish(entries, out)
+    failed = [e for e in entries if e.error]
+    reused = sum(1 for e in entries if e.reused)
+    err.print(f"trueopen: {len(entries)} releases, {reused} reused from the store, {len(failed)} failed; site in {out}",
+              highlight=False, soft_wrap=True)
+    for e in failed:
+        err.print(f"[bold red]trueopen: error:[/] {e.target}: {e.error}", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(EXIT_GATE)
+
+
+@index_app.command()
+def serve(
+    folder: Annotated[Path, typer.Argument(help="A site written by `trueopen index build`.", show_default=False)],
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 0,
+) -> None:
+    """Serve a built site on 127.0.0.1 (only this machine can reach it) until interrupted.
+
+    Examples:
+
+        trueopen index serve site/
+
+        trueopen index serve site/ --port 8000
+    """
+    from trueopen.cli import _errors
+    from trueopen.errors import InputError
+    from trueopen.index.serve import serve_folder
+
+    with _errors():
+        if not (folder / "index.html").is_file():
+            raise InputError(f"{folder}: no index.html in it (build one with `trueopen index build`)")
+        serve_folder(folder, port, lambda url: Console(stderr=True).print(f"trueopen: serving {folder} at {url} "
+                                                                         "(Ctrl-C to stop)", highlight=False))
+
+
+def history(
+    release: Annotated[str, typer.Argument(help="The release's identity URL (https://huggingface.co/ORG/NAME, a git "
+                                           "remote, a --id), or a target whose identity is worked out.", show_default=False)],
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """The stored audits of a release, newest first, with what changed between consecutive ones
+    (verdicts, licences, components, claims, safety, files).
+
+    Examples:
+
+        trueopen history https://huggingface.co/org/model
+
+        trueopen history ./my-model --format json
+    """
+    from trueopen.cli import _emit, _emit_table, _errors
+    from trueopen.errors import InputError
+    from trueopen.index.build import history_steps
+    from trueopen.index.store import Store
+
+    with _errors():
+        if format not in ("table", "json"):
+            raise InputError(f"--format {format}: choose table or json")
+        path = store_path(store)
+        if not path.exists():
+            raise InputError(f"{path}: no store yet (audits write one)")
+        release_id = _identity_of(release)
+        with Store.open(path) as db:
+            records = db.history(release_id)
+        if not records:
+            raise InputError(f"{release_id}: not in the store {path}")
+        steps = history_steps(records)
+        if format == "json":
+            data = {"id": release_id, "history": [s.model_dump(mode="json") for s in steps]}
+            _emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
+        else:
+            _emit_table(lambda console: _render_history(release_id, steps, console), output)
+
+
+def _identity_of(text: str) -> str:
+    if "://" in text:
+        return text
+    from trueopen.index.identity import identify
+    from trueopen.sources import open_locations
+    from trueopen.sources.options import SourceOptions
+
+    with open_locations(text, (), SourceOptions()) as release:
+        return identify(release).id
+
+
+def _render_history(release_id: str, steps, console: Console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    t = Table(title=f"History of {release_id}", box=box.SIMPLE_HEAD, title_justify="left")
+    for col in ("Audited", "Revision", "trueopen", "Label", "Changes since the audit before"):
+        t.add_column(col, overflow="fold")
+    for s in steps:
+        changes = "; ".join(f"{c.field}: {c.before or '-'} -> {c.after or '-'}" for c in s.changes[:8])
+        if len(s.changes) > 8:
+            changes += f"; and {len(s.changes) - 8} more"
+        t.add_row(s.audited_at, (s.revision or "-")[:19], s.trueopen_version, s.label or "-", changes or "-")
+    console.print(t)
+
+
+class _progress:
+    """Releases done out of the total on stderr, only on a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self._bar = None
+
+    def __enter__(self):
+        err = Console(stderr=True)
+        if not err.is_terminal:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self._bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                             TimeRemainingColumn(), console=err, transient=True)
+        self._bar.start()
+        task = self._bar.add_task("auditing", total=self.total)
+
+        def tick(line, entry) -> None:
+            state = "failed" if entry.error else "reused" if entry.reused else "audited"
+            self._bar.update(task, advance=1, description=f"{line.target}: {state}")
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,196 @@
+"""`trueopen index build`: audit many releases (in parallel, through the store) and write the site.
+
+A LIST holds one release per line in `trueopen audit`'s syntax (`TARGET [--with OTHER]... [--id URL]`),
+with `#` comments and blank lines. Every line is parsed before any audit starts. A release that
+fails becomes an error entry with its one-line reason; the batch goes on and the site is written.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from trueopen import __version__
+from trueopen.errors import InputError
+from trueopen.index.entry import Change, HistoryStep, IndexEntry
+
+MAX_LINES = 100_000
+MAX_LINE_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class ListLine:
+    """One release of a LIST: where it is, its other locations, its identity if given."""
+
+    number: int
+    target: str
+    with_: tuple[str, ...] = ()
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """The options of `trueopen index build` (see its --help)."""
+
+    store: Path | None
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    refresh: bool = False
+    hash_contents: bool = True
+    offline: bool = False
+    engine: str = "local"
+
+
+def read_list(path: Path) -> list[ListLine]:
+    """Parse a LIST; InputError naming the first bad line (nothing has run yet)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    out: list[ListLine] = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise InputError(f"{path}:{number}: longer than {MAX_LINE_CHARS} characters")
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        out.append(parse_line(text, f"{path}:{number}", number))
+        if len(out) > MAX_LINES:
+            raise InputError(f"{path}: more than {MAX_LINES} releases")
+    if not out:
+        raise InputError(f"{path}: no releases in it")
+    return out
+
+
+def parse_line(text: str, where: str, number: int = 0) -> ListLine:
+    """One LIST line: TARGET [--with OTHER]... [--id URL] (shell quoting, `#` starts a comment)."""
+    try:
+        words = shlex.split(text, comments=True)
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    target, with_, ident = None, [], None
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in ("--with", "--id") or w.startswith(("--with=", "--id=")):
+            name, _, value = w.partition("=")
+            if not value:
+                if i + 1 >= len(words):
+                    raise InputError(f"{where}: {name} needs a value")
+                i += 1
+                value = words[i]
+            if name == "--with":
+                with_.append(value)
+            elif ident is not None:
+                raise InputError(f"{where}: --id given twice")
+            else:
+                ident = value
+        elif w.startswith("-"):
+            raise InputError(f"{where}: unknown option {w} (a line takes TARGET, --with OTHER, --id URL)")
+        elif target is None:
+            target = w
+        else:
+            raise InputError(f"{where}: two targets ({target!r}, {w!r}); put one release per line")
+        i += 1
+    if target is None:
+        raise InputError(f"{where}: no target")
+    if ident is not None and not ident.startswith(("https://", "http://", "file://")):
+        raise InputError(f"{where}: --id must be a URL (https://...), got {ident!r}")
+    return ListLine(number, target, tuple(with_), ident)
+
+
+def build(lines: Sequence[ListLine], options: BuildOptions,
+          progress: Callable[[ListLine, IndexEntry], None] | None = None) -> list[IndexEntry]:
+    """Audit every line (through the store) and return the entries, in LIST order, with history."""
+    if options.engine == "spark":
+        from trueopen.index.spark import build_on_spark
+
+        entries = build_on_spark(lines, options, progress)
+    else:
+        entries = _build_local(lines, options, progress)
+    return [with_history(e, options.store) for e in entries]
+
+
+def _build_local(lines: Sequence[ListLine], options: BuildOptions,
+                 progress: Callable[[ListLine, IndexEntry], None] | None) -> list[IndexEntry]:
+    jobs = max(1, min(options.jobs, len(lines)))
+    results: dict[int, IndexEntry] = {}
+    if jobs == 1:
+        for line in lines:
+            results[line.number] = audit_line(line, options)
+            if progress:
+                progress(line, results[line.number])
+    else:
+        # Processes, not threads: an audit is CPU-bound Python. Spawned, so no lock held by a
+        # thread of this process (the progress bar's) is copied into a worker.
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(audit_line, line, options): line for line in lines}
+            for fut in as_completed(futures):
+                line = futures[fut]
+                try:
+                    entry = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a worker that died is one failed release
+                    entry = error_entry(line, f"internal error: {type(exc).__name__}: {exc}")
+                results[line.number] = entry
+                if progress:
+                    progress(line, entry)
+    return [results[line.number] for line in lines]
+
+
+def audit_line(line: ListLine, options: BuildOptions) -> IndexEntry:
+    """Audit one release through the store; an error entry instead of an exception."""
+    from trueopen.index.stored import audit_with_store
+    from trueopen.sources.options import SourceOptions
+
+    try:
+        done = audit_with_store(line.target, store=options.store, with_=line.with_, hash_contents=options.hash_contents,
+                                source=SourceOptions(offline=True if options.offline else None),
+                                refresh=options.refresh, release_id=line.id)
+    except InputError as exc:
+        return error_entry(line, str(exc))
+    except OSError as exc:
+        return error_entry(line, f"{exc.filename or line.target}: {exc.strerror or exc}")
+    except Exception as exc:  # noqa: BLE001 - one release's bug must not stop the batch
+        return error_entry(line, f"internal error: {type(exc).__name__}: {exc}")
+    ident = done.identity
+    return IndexEntry(id=ident.id, target=line.target, revision=ident.revision, revision_date=ident.revision_date,
+                      audited_at=done.audited_at, trueopen_version=__version__,
+                      audit=done.audit.model_dump(mode="json", by_alias=True), reused=done.reused)
+
+
+def error_entry(line: ListLine, reason: str) -> IndexEntry:
+    """A release that could not be audited: its line's identity (or target) and the reason."""
+    return IndexEntry(id=line.id or line.target, target=line.target, audited_at="", trueopen_version=__version__,
+                      error=" ".join(reason.split())[:500])
+
+
+def with_history(entry: IndexEntry, store: Path | None) -> IndexEntry:
+    """The entry with its stored audits, newest first, and what changed between consecutive ones."""
+    if store is None or entry.error is not None:
+        return entry
+    from trueopen.index.store import Store
+
+    with Store.open(store) as db:
+        records = db.history(entry.id)
+    return entry.model_copy(update={"history": history_steps(records)})
+
+
+def history_steps(records: Sequence) -> list[HistoryStep]:
+    """HistoryStep per stored record (newest first), each with its changes since the one before."""
+    from trueopen.diff import compare
+    from trueopen.record import Audit
+
+    audits = [Audit.model_validate(r.record) for r in records]
+    steps = []
+    for i, (r, a) in enumerate(zip(records, audits)):
+        older = audits[i + 1] if i + 1 < len(audits) else None
+        changes = [Change(field=f"{c.kind}:{c.subject}", before=c.old, after=c.new) for c in compare(older, a)] if older else []
+        steps.append(HistoryStep(revision=r.revision, revision_date=r.revision_date, audited_at=r.audited_at,
+                                 trueopen_version=r.trueopen_version, label=a.verdicts.label, changes=changes))
+    return steps

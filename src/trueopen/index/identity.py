@@ -1,0 +1,136 @@
+"""Who a release is and which state of it was audited: its identity URL and its revision.
+
+Identity: `https://huggingface.co/OWNER/NAME` for a Hub repo or an HF cache folder, the git
+remote of a checkout, `--id URL` for anything, else the folder's `file://` URL.
+Revision: the Hub commit; a checkout's HEAD commit (read from `.git`, git is never run); for any
+other folder or archive a fingerprint of every file's relative path, size and mtime. A local
+folder's key always includes that fingerprint, so uncommitted edits are never taken for HEAD.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from trueopen.release import Release
+
+HUB = "https://huggingface.co"
+MAX_GIT_FILE = 1 << 20  # .git/HEAD, refs and config are tiny; a larger one is not read
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A release's identity URL and the state audited."""
+
+    id: str
+    revision: str | None  # Hub commit, git HEAD, or "fp:<digest>"
+    revision_kind: str  # hub-commit | git-head | fingerprint
+    revision_date: str | None
+    content: str  # what the store keys on: the commit for Hub targets, else the content fingerprint
+
+
+def identify(release: Release, given_id: str | None = None) -> Identity:
+    """The identity and revision of an opened release (with its `--with` locations)."""
+    t = release.target
+    fingerprint = _fingerprint(release)
+    if t.kind in ("hf-hub", "hf-cache"):
+        prefix = f"{HUB}/datasets/" if release.hub is not None and release.hub.repo_type == "dataset" else f"{HUB}/"
+        ident = given_id or prefix + t.ref
+        others = fingerprint if release.part_roots else ""
+        return Identity(ident, t.revision, "hub-commit", t.commit_date, f"{t.revision}{others}")
+    head, remote = _git(release.root) if release.root is not None and t.kind == "folder" else (None, None)
+    ident = given_id or remote or (Path(t.ref).resolve().as_uri() if t.kind == "folder" else Path(t.ref).resolve().as_uri())
+    if head:
+        return Identity(ident, head, "git-head", None, f"{head}:{fingerprint}")
+    return Identity(ident, f"fp:{fingerprint[:16]}", "fingerprint", None, fingerprint)
+
+
+def _fingerprint(release: Release) -> str:
+    """sha256 over every file's path, size and mtime (sizes alone for sources without a folder)."""
+    h = hashlib.sha256()
+    folders = release.folders()
+    for f in release.files:
+        mtime = 0
+        for label, folder in folders:
+            if label and not f.path.startswith(label + "/"):
+                continue
+            rel = f.path[len(label) + 1:] if label else f.path
+            try:
+                mtime = os.stat(folder / rel).st_mtime_ns
+                break
+            except OSError:
+                continue
+        h.update(f"{f.path}\0{f.size}\0{mtime}\n".encode())
+    return h.hexdigest()
+
+
+def _read_small(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > MAX_GIT_FILE:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _git(root: Path) -> tuple[str | None, str | None]:
+    """(HEAD commit, origin's URL as https) of a checkout, from .git files only."""
+    git = root / ".git"
+    if git.is_file():  # a worktree or submodule: "gitdir: PATH"
+        text = _read_small(git) or ""
+        m = re.match(r"gitdir:\s*(.+)", text.strip())
+        if not m:
+            return None, None
+        git = (root / m.group(1).strip()).resolve()
+    if not git.is_dir():
+        return None, None
+    common = git
+    commondir = _read_small(git / "commondir")
+    if commondir:
+        common = (git / commondir.strip()).resolve()
+    head = (_read_small(git / "HEAD") or "").strip()
+    commit = None
+    if re.fullmatch(r"[0-9a-f]{40}", head):
+        commit = head
+    elif head.startswith("ref: "):
+        ref = head[5:].strip()
+        for base in (git, common):
+            value = (_read_small(base / ref) or "").strip()
+            if re.fullmatch(r"[0-9a-f]{40}", value):
+                commit = value
+                break
+        else:
+            for line in (_read_small(common / "packed-refs") or "").splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[1] == ref and re.fullmatch(r"[0-9a-f]{40}", parts[0]):
+                    commit = parts[0]
+    return commit, _origin(common)
+
+
+def _origin(git: Path) -> str | None:
+    text = _read_small(git / "config")
+    if not text:
+        return None
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    url = parser.get('remote "origin"', "url", fallback=None)
+    return normalise_remote(url) if url else None
+
+
+def normalise_remote(url: str) -> str:
+    """A git remote as an https URL without credentials or `.git` (git@host:o/n.git -> https://host/o/n)."""
+    url = url.strip()
+    m = re.fullmatch(r"(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+?)(?:\.git)?/?", url)
+    if m:
+        return f"https://{m.group(1)}/{m.group(2)}"
+    m = re.fullmatch(r"(https?)://(?:[^@/]+@)?([^/]+)/(.+?)(?:\.git)?/?", url)
+    if m:
+        return f"https://{m.group(2)}/{m.group(3)}"
+    return url

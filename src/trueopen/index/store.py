@@ -1,0 +1,238 @@
+"""The audit store: every audit's record, keyed by the release, its revision, the trueopen version
+and the rules, so an unchanged release is not audited twice and its history can be shown.
+
+SQLite (the standard library's), in WAL mode: several processes may audit at once (a batch's
+workers, two terminals); each record is one INSERT in its own transaction, so a killed audit
+leaves nothing behind. DuckDB was measured for the same job (benchmarks/index.py): it allows one
+writing process at a time, which a parallel batch cannot live with.
+
+A store written by a newer trueopen, or a file that is not a store, is refused with a one-line
+error naming it, and never written to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from trueopen.errors import InputError
+
+STORE_VERSION = 1
+BUSY_TIMEOUT_MS = 60_000
+MAX_RECORD_BYTES = 256 * 2**20  # a decompressed record; larger is refused, not read
+
+# Each step upgrades a store from the version before it (N-1 -> N); a store is migrated in one
+# transaction, step by step, when an older trueopen wrote it.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audits (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    release_id TEXT NOT NULL,
+    target TEXT NOT NULL,
+    revision TEXT,
+    revision_kind TEXT NOT NULL,
+    revision_date TEXT,
+    content TEXT NOT NULL,
+    options TEXT NOT NULL,
+    trueopen_version TEXT NOT NULL,
+    rules_digest TEXT NOT NULL,
+    audited_at TEXT NOT NULL,
+    record BLOB NOT NULL,
+    UNIQUE (release_id, content, options, trueopen_version, rules_digest)
+);
+CREATE INDEX IF NOT EXISTS audits_by_release ON audits (release_id, seq);
+"""
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One stored audit."""
+
+    seq: int
+    release_id: str
+    target: str
+    revision: str | None
+    revision_kind: str
+    revision_date: str | None
+    trueopen_version: str
+    audited_at: str
+    record: dict
+
+
+def default_path() -> Path:
+    """--store, else TRUEOPEN_STORE, else $XDG_CACHE_HOME/trueopen/store.sqlite (~/.cache by default)."""
+    env = os.environ.get("TRUEOPEN_STORE")
+    if env:
+        return Path(env).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "trueopen" / "store.sqlite"
+
+
+@cache
+def rules_digest() -> str:
+    """sha256 of every rules file trueopen ships (src/trueopen/data): new rules, new audits."""
+    root = Path(__file__).resolve().parents[1] / "data"
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(p.relative_to(root).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+class Store:
+    """A handle on one store file; open with `Store.open(path)`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> Store:
+        """Open (creating when absent) a store. Raises InputError when the file is not a store or
+        was written by a newer trueopen."""
+        path = (path or default_path()).expanduser()
+        existed = path.exists()
+        if existed and not path.is_file():
+            raise InputError(f"{path}: the store must be a file")
+        if not existed:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"{path}: cannot create the store ({exc.strerror or exc})") from None
+        elif path.stat().st_size and not _looks_like_sqlite(path):
+            raise InputError(f"{path}: not a trueopen store (not an SQLite database); it was left untouched")
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise InputError(f"{path}: cannot open the store ({exc})") from None
+        store = cls(path, conn)
+        try:
+            store._prepare(existed)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise InputError(f"{path}: not a usable trueopen store ({exc}); it was left untouched") from None
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def _prepare(self, existed: bool) -> None:
+        c = self._conn
+        c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if existed and tables and "meta" not in tables:
+            raise InputError(f"{self.path}: an SQLite database that is not a trueopen store; it was left untouched")
+        version = self._version() if "meta" in tables else None
+        if version is not None and version > STORE_VERSION:
+            raise InputError(f"{self.path}: store version {version} was written by a newer trueopen (this one reads "
+                             f"up to {STORE_VERSION}); it was left untouched")
+        c.execute("PRAGMA journal_mode = WAL")
+        c.execute("PRAGMA synchronous = NORMAL")
+        with self._transaction():
+            version = self._version() if "meta" in tables else None
+            if version is None:
+                for statement in _statements(_SCHEMA):
+                    c.execute(statement)
+                c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_version', ?)", (str(STORE_VERSION),))
+            else:
+                for step in range(version + 1, STORE_VERSION + 1):
+                    MIGRATIONS[step](c)
+                c.execute("UPDATE meta SET value = ? WHERE key = 'store_version'", (str(STORE_VERSION),))
+
+    def _version(self) -> int | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
+        if row is None:
+            return None
+        try:
+            return int(row[0])
+        except ValueError:
+            raise InputError(f"{self.path}: store version {row[0]!r} is not a number; it was left untouched") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def find(self, release_id: str, content: str, options: str, trueopen_version: str, rules: str) -> StoredRecord | None:
+        """The stored audit of exactly this state of the release, or None."""
+        row = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM audits WHERE release_id = ? AND content = ? AND options = ? AND trueopen_version = ? "
+            "AND rules_digest = ?", (release_id, content, options, trueopen_version, rules)).fetchone()
+        return self._row(row) if row else None
+
+    def put(self, *, release_id: str, target: str, revision: str | None, revision_kind: str, revision_date: str | None,
+            content: str, options: str, trueopen_version: str, rules: str, audited_at: str, record: dict) -> StoredRecord:
+        """Store one audit (replacing the same key's earlier record, as --refresh does); atomic."""
+        blob = zlib.compress(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode(), 6)
+        with self._transaction():
+            self._conn.execute("DELETE FROM audits WHERE release_id = ? AND content = ? AND options = ? AND "
+                               "trueopen_version = ? AND rules_digest = ?",
+                               (release_id, content, options, trueopen_version, rules))
+            cur = self._conn.execute(
+                "INSERT INTO audits (release_id, target, revision, revision_kind, revision_date, content, options, "
+                "trueopen_version, rules_digest, audited_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (release_id, target, revision, revision_kind, revision_date, content, options, trueopen_version, rules,
+                 audited_at, blob))
+        return StoredRecord(int(cur.lastrowid or 0), release_id, target, revision, revision_kind, revision_date,
+                            trueopen_version, audited_at, record)
+
+    def history(self, release_id: str) -> list[StoredRecord]:
+        """Every stored audit of a release, newest first."""
+        rows = self._conn.execute(f"SELECT {_COLUMNS} FROM audits WHERE release_id = ? ORDER BY seq DESC", (release_id,))
+        return [self._row(r) for r in rows]
+
+    def releases(self) -> list[str]:
+        """The identities of every release in the store, sorted."""
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT release_id FROM audits ORDER BY release_id")]
+
+    def _row(self, row: tuple) -> StoredRecord:
+        seq, release_id, target, revision, kind, date, version, audited_at, blob = row
+        try:
+            d = zlib.decompressobj()
+            raw = d.decompress(blob, MAX_RECORD_BYTES + 1)
+            if len(raw) > MAX_RECORD_BYTES or d.unconsumed_tail:
+                raise InputError(f"{self.path}: stored record {seq} is larger than {MAX_RECORD_BYTES} bytes")
+            record = json.loads(raw)
+        except (zlib.error, ValueError) as exc:
+            raise InputError(f"{self.path}: stored record {seq} is corrupt ({type(exc).__name__})") from None
+        return StoredRecord(seq, release_id, target, revision, kind, date, version, audited_at, record)
+
+
+_COLUMNS = "seq, release_id, target, revision, revision_kind, revision_date, trueopen_version, audited_at, record"
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False

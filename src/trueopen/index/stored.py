@@ -1,0 +1,58 @@
+"""An audit that goes through the store: reused when this exact state of the release was already
+audited by this trueopen with these rules and options, else run and stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from trueopen import __version__
+from trueopen.index.identity import Identity, identify
+from trueopen.index.store import Store, rules_digest
+from trueopen.record import Audit
+from trueopen.sources.options import SourceOptions
+
+
+@dataclass(frozen=True)
+class StoredAudit:
+    """An audit with its identity, when it was made, and whether it came from the store."""
+
+    audit: Audit
+    identity: Identity
+    audited_at: str
+    reused: bool
+
+
+def options_key(with_: Sequence[str | Path], hash_contents: bool) -> str:
+    """The options that change a record, as part of its key."""
+    return json.dumps({"hash": hash_contents, "with": [str(w) for w in with_]}, sort_keys=True)
+
+
+def audit_with_store(target: str | Path, *, store: Path | None, with_: Sequence[str | Path] = (),
+                     hash_contents: bool = True, source: SourceOptions | None = None, refresh: bool = False,
+                     release_id: str | None = None, progress: Callable[[int], None] | None = None) -> StoredAudit:
+    """Audit `target` through the store at `store` (None: no store). Raises InputError as audit() does,
+    and for a store that cannot be used."""
+    from trueopen.audit import audit_release
+    from trueopen.sources import open_locations
+
+    options = options_key(with_, hash_contents)
+    with open_locations(target, with_, source) as release:
+        ident = identify(release, release_id)
+        if store is not None and not refresh:
+            with Store.open(store) as db:
+                hit = db.find(ident.id, ident.content, options, __version__, rules_digest())
+            if hit is not None:
+                return StoredAudit(Audit.model_validate(hit.record), ident, hit.audited_at, True)
+        result = audit_release(release, hash_contents=hash_contents, progress=progress)
+    audited_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if store is not None:
+        with Store.open(store) as db:
+            db.put(release_id=ident.id, target=str(target), revision=ident.revision, revision_kind=ident.revision_kind,
+                   revision_date=ident.revision_date, content=ident.content, options=options,
+                   trueopen_version=__version__, rules=rules_digest(), audited_at=audited_at,
+                   record=result.model_dump(mode="json", by_alias=True))
+    return StoredAudit(result, ident, audited_at, False)
