@@ -32,7 +32,7 @@ def build(
     from_file: Annotated[Path, typer.Option("--from", help="The releases, one a line: TARGET [--with OTHER]... [--id URL].",
                                             show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="The folder the site is written to.", show_default=False)],
-    jobs: Annotated[int, typer.Option("--jobs", min=1, max=256, help="Releases audited at once (default: one per core).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", min=0, max=256, help="Releases audited at once (0: one per core).")] = 0,
     refresh: Annotated[bool, typer.Option("--refresh", help="Audit every release again, even when the store has it.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local (processes on this machine) or spark (a Spark job: "
                                         "local[*], or any cluster through Spark's usual settings).")] = "local",
@@ -166,18 +166,19 @@ def _identity_of(text: str) -> str:
 
 
 def _render_history(release_id: str, steps, console: Console) -> None:
-    from rich import box
-    from rich.table import Table
+    """One block per stored audit, newest first: when, which revision, the label, what changed."""
+    from rich.text import Text
 
-    t = Table(title=f"History of {release_id}", box=box.SIMPLE_HEAD, title_justify="left")
-    for col in ("Audited", "Revision", "trueopen", "Label", "Changes since the audit before"):
-        t.add_column(col, overflow="fold")
+    console.print(Text(f"History of {release_id} ({len(steps)} audits, newest first)", style="bold"), soft_wrap=True)
     for s in steps:
-        changes = "; ".join(f"{c.field}: {c.before or '-'} -> {c.after or '-'}" for c in s.changes[:8])
-        if len(s.changes) > 8:
-            changes += f"; and {len(s.changes) - 8} more"
-        t.add_row(s.audited_at, (s.revision or "-")[:19], s.trueopen_version, s.label or "-", changes or "-")
-    console.print(t)
+        console.print()
+        console.print(Text.assemble((s.audited_at or "-", "cyan"), f"  revision {s.revision or '-'}  trueopen "
+                                    f"{s.trueopen_version}  label ", (s.label or "-", "bold")), soft_wrap=True)
+        if not s.changes:
+            console.print("  (the first audit stored)" if s is steps[-1] else "  no change", highlight=False)
+        for c in s.changes:
+            console.print(f"  {c.field}: {c.before or '-'} -> {c.after or '-'}", highlight=False, markup=False,
+                          soft_wrap=True)
 
 
 class _progress:
