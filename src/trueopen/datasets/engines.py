@@ -4,8 +4,6 @@ or a cluster URL). Both return the same matches: (row index, id, kind, list, key
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -175,30 +173,9 @@ class SparkEngine:
     name = "spark"
 
     def __init__(self, lists: Sequence[Blocklist], master: str = "local[*]") -> None:
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise InputError("--engine spark needs PySpark: pip install 'trueopen[spark]'") from None
-        # A session the caller already runs (the Python API inside a Spark application) is theirs: not stopped.
-        self._own = SparkSession.getActiveSession() is None
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-        src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
-        import warnings
-        from importlib.resources import files
+        from trueopen.spark import start_spark
 
-        # PySpark warns that it does not yet support the installed pandas major; its Arrow paths work (tested).
-        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
-        log4j = files("trueopen.data").joinpath("datasets/spark-log4j2.properties")
-        # The driver JVM is started by PySpark before any SparkConf applies: its options go on the launch line.
-        os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
-                              f'--driver-java-options "-Dlog4j2.configurationFile=file:{log4j}" pyspark-shell')
-        self.spark = (SparkSession.builder.master(master).appName("trueopen-data")
-                      .config("spark.ui.showConsoleProgress", "false")
-                      .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
-                      .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
-        self.spark.sparkContext.setLogLevel("ERROR")
+        self.spark, self._own = start_spark("trueopen-data", master)
         self.kinds = _kinds(lists)
         self.lists = self.spark.createDataFrame(_list_rows(lists)).cache()
 

@@ -158,6 +158,11 @@ def audit_line(line: ListLine, options: BuildOptions) -> IndexEntry:
         return error_entry(line, f"{exc.filename or line.target}: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - one release's bug must not stop the batch
         return error_entry(line, f"internal error: {type(exc).__name__}: {exc}")
+    return entry_of(line, done)
+
+
+def entry_of(line: ListLine, done) -> IndexEntry:
+    """The index entry of a (stored or fresh) audit of a LIST line."""
     ident = done.identity
     return IndexEntry(id=ident.id, target=line.target, revision=ident.revision, revision_date=ident.revision_date,
                       audited_at=done.audited_at, trueopen_version=__version__,

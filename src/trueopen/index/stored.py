@@ -43,16 +43,42 @@ def audit_with_store(target: str | Path, *, store: Path | None, with_: Sequence[
     with open_locations(target, with_, source) as release:
         ident = identify(release, release_id)
         if store is not None and not refresh:
-            with Store.open(store) as db:
-                hit = db.find(ident.id, ident.content, options, __version__, rules_digest())
+            hit = find(store, ident, options)
             if hit is not None:
-                return StoredAudit(Audit.model_validate(hit.record), ident, hit.audited_at, True)
+                return hit
         result = audit_release(release, hash_contents=hash_contents, progress=progress)
-    audited_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    done = StoredAudit(result, ident, now(), False)
     if store is not None:
-        with Store.open(store) as db:
-            db.put(release_id=ident.id, target=str(target), revision=ident.revision, revision_kind=ident.revision_kind,
-                   revision_date=ident.revision_date, content=ident.content, options=options,
-                   trueopen_version=__version__, rules=rules_digest(), audited_at=audited_at,
-                   record=result.model_dump(mode="json", by_alias=True))
-    return StoredAudit(result, ident, audited_at, False)
+        save(store, str(target), options, done)
+    return done
+
+
+def find(store: Path, ident: Identity, options: str) -> StoredAudit | None:
+    """The stored audit of this state of the release, if any."""
+    with Store.open(store) as db:
+        hit = db.find(ident.id, ident.content, options, __version__, rules_digest())
+    return StoredAudit(Audit.model_validate(hit.record), ident, hit.audited_at, True) if hit else None
+
+
+def find_for_target(store: Path, target: str | Path, *, with_: Sequence[str | Path] = (), hash_contents: bool = True,
+                    source: SourceOptions | None = None, release_id: str | None = None) -> StoredAudit | None:
+    """Open the release only far enough to know its revision, and return its stored audit if any."""
+    from trueopen.sources import open_locations
+
+    with open_locations(target, with_, source) as release:
+        return find(store, identify(release, release_id), options_key(with_, hash_contents))
+
+
+def save(store: Path, target: str, options: str, done: StoredAudit) -> None:
+    """Keep one audit in the store (atomically)."""
+    ident = done.identity
+    with Store.open(store) as db:
+        db.put(release_id=ident.id, target=target, revision=ident.revision, revision_kind=ident.revision_kind,
+               revision_date=ident.revision_date, content=ident.content, options=options,
+               trueopen_version=__version__, rules=rules_digest(), audited_at=done.audited_at,
+               record=done.audit.model_dump(mode="json", by_alias=True))
+
+
+def now() -> str:
+    """The time an audit is made, to the second, UTC."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
