@@ -22,6 +22,8 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/trueopen demo examples
+	$(BIN)/trueopen index build --from examples/index.txt --out demo-site
+	@echo "The examples' index: open demo-site/index.html (or: $(BIN)/trueopen index serve demo-site)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto
