@@ -3,6 +3,7 @@ audited by this trueopen with these rules and options, else run and stored."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,15 +38,20 @@ def audit_with_store(target: str | Path, *, store: Path | None, with_: Sequence[
     """Audit `target` through the store at `store` (None: no store). Raises InputError as audit() does,
     and for a store that cannot be used."""
     from trueopen.audit import audit_release
-    from trueopen.sources import open_locations
+    from trueopen.sources import open_locations, warm
 
     options = options_key(with_, hash_contents)
-    with open_locations(target, with_, source) as release:
+    source = source or SourceOptions()
+    lookup = store is not None and not refresh
+    # A Hub repo is opened without fetching its files: a stored record of the same commit needs none.
+    opened = dataclasses.replace(source, prefetch=False) if lookup else source
+    with open_locations(target, with_, opened) as release:
         ident = identify(release, release_id)
-        if store is not None and not refresh:
+        if lookup:
             hit = find(store, ident, options)
             if hit is not None:
                 return hit
+            warm(release, source.connections)
         result = audit_release(release, hash_contents=hash_contents, progress=progress)
     done = StoredAudit(result, ident, now(), False)
     if store is not None:
@@ -65,7 +71,8 @@ def find_for_target(store: Path, target: str | Path, *, with_: Sequence[str | Pa
     """Open the release only far enough to know its revision, and return its stored audit if any."""
     from trueopen.sources import open_locations
 
-    with open_locations(target, with_, source) as release:
+    opened = dataclasses.replace(source or SourceOptions(), prefetch=False)
+    with open_locations(target, with_, opened) as release:
         return find(store, identify(release, release_id), options_key(with_, hash_contents))
 
 

@@ -105,3 +105,10 @@ def _hub_route(target: str | Path, options: SourceOptions) -> Release | None:
 def _ref(path: Path) -> str:
     """The target as the user named it (normalised, so `x/` and `x` give the same record)."""
     return os.path.normpath(str(path))
+
+
+def warm(release: Release, connections: int) -> None:
+    """Fetch now what every audit reads of a remote release opened without prefetching."""
+    prefetch = getattr(release.reader, "prefetch", None)
+    if release.remote and prefetch is not None:
+        prefetch(max(1, connections))

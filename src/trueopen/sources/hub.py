@@ -92,7 +92,8 @@ def open_hub(target: HubTarget, options: SourceOptions) -> Release:
                        meter=meter, max_download=options.max_download, denied=denied)
     if options.cache and not denied:
         _cache_small_files(target, commit, reader, options, ep)
-    reader.prefetch(max(1, options.connections))
+    if options.prefetch:
+        reader.prefetch(max(1, options.connections))
     card = _card_data(info)
     date = getattr(info, "last_modified", None)
     return Release(

@@ -22,6 +22,8 @@ class SourceOptions:
     - cache_dir: the HF cache to read (None: huggingface_hub's, from HF_HUB_CACHE / HF_HOME).
     - note: called with one-line notes for the user (e.g. which kind of target was taken).
     - select: only the Hub files it accepts make the release (e.g. a dataset's card and licences).
+    - prefetch: fetch what every audit reads when a Hub repo is opened (off: the audit store first
+      looks the commit up, and a reused record costs no file read; `sources.warm` fetches later).
     """
 
     revision: str | None = None
@@ -33,6 +35,7 @@ class SourceOptions:
     cache_dir: str | None = None
     note: Callable[[str], None] | None = None
     select: Callable[[str], bool] | None = None
+    prefetch: bool = True
 
     def say(self, message: str) -> None:
         if self.note is not None:
