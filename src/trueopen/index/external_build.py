@@ -88,9 +88,10 @@ def build_mot(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The MOT header and one compact record per `models/*.yml` (unreadable files are listed as skipped)."""
     from trueopen.mot.records import evaluate_record, load_record
 
+    files = _files(folder, "*.yml")
     header = {**MOT_SOURCE, **_snapshot(folder, "mot"), "skipped": []}
     records = []
-    for path in _files(folder, "*.yml"):
+    for path in files:
         try:
             doc = load_record(path)
             strict = evaluate_record(doc, strict=True, file=path.name)
@@ -130,6 +131,7 @@ def build_osai(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from trueopen.assessors.eu_index import dimensions
     from trueopen.mot.records import load_yaml_file
 
+    files = _files(folder, "*.yaml")
     ours = {d.id for d in dimensions()[0]}
     params = load_yaml_file(folder / "_parameters.yml") if (folder / "_parameters.yml").is_file() else None
     if not isinstance(params, list):
@@ -139,7 +141,7 @@ def build_osai(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             if isinstance(p, Mapping) and p.get("ref")]
     header = {**OSAI_SOURCE, **_snapshot(folder, "osai"), "dimensions": dims, "skipped": []}
     records = []
-    for path in _files(folder, "*.yaml"):
+    for path in files:
         if path.name.startswith("a_submission_template"):
             continue
         try:
