@@ -46,7 +46,7 @@ def fully_open() -> dict:
 
 
 def test_a_self_report_claiming_class_i_against_the_openwashed_example(tmp_path: Path, openwashed: dict) -> None:
-    everything = {d.id: ("Apache-2.0", True) for d in components()}
+    everything = {d.id: ("Apache-2.0", True) for d in components()} | {"evaluation-data": (None, False)}
     data = _bundle(tmp_path, [_mot("hf:acme/openwashed", "Class I", everything)], [_eu("hf:acme/openwashed", "open")])
     ext = match_external("https://huggingface.co/acme/openwashed", openwashed, data_dir=data)
     said = ext["disagreements"]
@@ -54,6 +54,7 @@ def test_a_self_report_claiming_class_i_against_the_openwashed_example(tmp_path:
     assert said[0].startswith("MOT self-report: Class I; the files measure Unclassified: the files show no data card")
     assert "not open: model architecture, model parameters (final), model card" in said[0]
     assert "MOT self-report lists Datasets under Apache-2.0; the files show no datasets." in said
+    assert "MOT self-report lists Evaluation data with no licence; the files show no evaluation data." in said
     assert ("MOT self-report lists Model parameters (Final) under Apache-2.0 (open); the files license it "
             "LicenseRef-trueopen-llama-3.1, not open (model-00001-of-00002.safetensors).") in said
     assert "EU Open Source AI Index grades Base Model Data open; from the files trueopen grades it closed (README.md)." in said

@@ -73,7 +73,7 @@ def test_the_script_writes_the_same_bytes_and_fails_in_one_line(tmp_path: Path) 
 
 def test_a_copy_whose_licence_is_not_stated_is_refused(tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "A.yml").write_text("release: {name: A, components: []}\n", encoding="utf-8")
+    (tmp_path / "models" / "A.yml").write_text("release: {name: A, components: [{name: Datasets, license: unlicensed}]}\n", encoding="utf-8")
     (tmp_path / "SOURCE.md").write_text(f"Snapshot commit: {'a' * 40} (commit date 2026-01-01)\n", encoding="utf-8")
     with pytest.raises(InputError, match="stating the licence"):
         build_mot(tmp_path)
@@ -82,4 +82,5 @@ def test_a_copy_whose_licence_is_not_stated_is_refused(tmp_path: Path) -> None:
     (tmp_path / "models" / "B.yml").write_text("release: [1, 2]\n", encoding="utf-8")
     header, records = build_mot(tmp_path)
     assert [r["name"] for r in records] == ["A"] and records[0]["class"] == "Unclassified"
+    assert records[0]["components"] == {"datasets": {"license": None, "open": False}}  # MOT's "unlicensed"
     assert header["commit"] == "a" * 40 and header["skipped"] == ["B.yml: not a MOT model record (no `release` mapping)"]

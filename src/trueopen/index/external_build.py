@@ -86,7 +86,7 @@ def _keys(values: Iterable[tuple[object, bool]]) -> list[str]:
 
 def build_mot(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The MOT header and one compact record per `models/*.yml` (unreadable files are listed as skipped)."""
-    from trueopen.mot.records import evaluate_record, load_record
+    from trueopen.mot.records import UNLICENSED, evaluate_record, load_record
 
     files = _files(folder, "*.yml")
     header = {**MOT_SOURCE, **_snapshot(folder, "mot"), "skipped": []}
@@ -114,7 +114,9 @@ def build_mot(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             "class_read": read.result.mof_class,
             # Listed components: the licence as written (own or inherited) and whether it is open
             # once read through trueopen's licence names.
-            "components": {u.component: {"license": u.given, "open": opened[u.component].open}
+            # (MOT's literal "unlicensed" is kept as null: no licence.)
+            "components": {u.component: {"license": None if u.given == UNLICENSED else u.given,
+                                         "open": opened[u.component].open}
                            for u in strict.licenses},
         })
     return header, records
