@@ -99,6 +99,7 @@ def test_a_failed_audit_still_shows_the_records_and_compares_nothing(tmp_path: P
     ext = match_external("https://huggingface.co/acme/x", None, data_dir=data)
     assert ext["mot"]["components"] == [{"id": "datasets", "name": "Datasets", "license": "MIT", "open": True}]
     assert ext["eu_index"]["score"] == 12 and ext["disagreements"] == []
+    assert ext["eu_index"]["grades"]["licenses"] == "open" and len(ext["eu_index"]["dimensions"]) == 12
     # An audit missing the parts compared (an older or partial record) compares nothing either.
     assert match_external("https://huggingface.co/acme/x", {"verdicts": {}}, data_dir=data)["disagreements"] == []
 

@@ -167,7 +167,8 @@ class ExternalMot(_Out):
 
     name: str
     producer: str
-    class_: MofClass = Field(alias="class", description="The class MOT computes from the record (MOT-exact licence matching).")
+    class_: MofClass = Field(alias="class",
+                             description="The class MOT computes from the record (MOT-exact licence matching).")
     class_read: MofClass = Field(description="The class once the record's licence spellings are read as meant "
                                              "('Apache 2.0' as Apache-2.0).")
     url: str = Field(description="The record in the MOT repository, at the bundled snapshot.")
@@ -197,6 +198,7 @@ class ExternalEuIndex(_Out):
     key: str
     score: float = Field(description="open = 1, partial = 0.5, closed = 0, summed over the graded dimensions.")
     max_score: int
+    grades: dict[str, EuIndexGrade] = Field(default={}, description="Grade by dimension id (the same as `dimensions`).")
     dimensions: list[ExternalEuDimension] = []
     source: str
 
@@ -208,8 +210,9 @@ class External(_Out):
     eu_index: ExternalEuIndex | None = None
     disagreements: list[str] = Field(default=[], description="One sentence per difference between a record and "
                                                              "what the files show, in a fixed order.")
-    candidates: list[str] = Field(default=[], description="Records sharing the release's URL that could not be told "
-                                                          "apart (none was matched), as 'MOT: name' / 'EU index: name'.")
+    candidates: list[str] = Field(default=[], description="Records sharing the release's URL that could not be "
+                                                          "told apart (none was matched), as 'MOT: name' / "
+                                                          "'EU index: name'.")
 
 
 def _record_url(source: _Source, file: str) -> str:
@@ -232,7 +235,8 @@ def release_keys(release_id: str, audit: Mapping[str, Any] | None) -> list[tuple
     """The release's URL keys, strongest first: its identity, its Hub id, its locations' Hub / GitHub URLs."""
     levels: list[tuple[MatchedBy, list[str]]] = [("id", [k for k in [url_key(release_id, bare_hub=True)] if k])]
     target = audit.get("target") if isinstance(audit, Mapping) else None
-    if isinstance(target, Mapping) and target.get("kind") in ("hf-hub", "hf-cache") and isinstance(target.get("ref"), str):
+    if isinstance(target, Mapping) and target.get("kind") in ("hf-hub", "hf-cache") \
+            and isinstance(target.get("ref"), str):
         levels.append(("target", [k for k in [hub_key(target["ref"])] if k]))
     locs = audit.get("locations") if isinstance(audit, Mapping) else None
     keys: list[str] = []
@@ -268,7 +272,8 @@ def _pick(records: Sequence[Any], levels: list[tuple[MatchedBy, list[str]]], nam
         if found:
             # Several records behind one URL (a family repository): only the one whose own name is
             # the repository's name matches.
-            named = [(r, k) for r, k in found.values() if _norm_name(k.rsplit("/", 1)[-1]) in {_norm_name(n) for n in names(r)}]
+            named = [(r, k) for r, k in found.values()
+                     if _norm_name(k.rsplit("/", 1)[-1]) in {_norm_name(n) for n in names(r)}]
             if len(named) == 1:
                 return named[0][0], by, named[0][1], []
             ambiguous = ambiguous or sorted((r for r, _ in found.values()), key=lambda r: r.file)
@@ -290,10 +295,11 @@ def _eu_out(r: _OsaiRecord, by: MatchedBy, key: str, source: _Source) -> Externa
     from trueopen.assessors.eu_index import dimensions
 
     points = {"open": 1.0, "partial": 0.5, "closed": 0.0}
-    dims = [ExternalEuDimension(id=d.id, name=d.name, grade=r.grades[d.id]) for d in dimensions()[0] if d.id in r.grades]
+    dims = [ExternalEuDimension(id=d.id, name=d.name, grade=r.grades[d.id])
+            for d in dimensions()[0] if d.id in r.grades]
     return ExternalEuIndex(name=r.name, org=r.org, url=_record_url(source, r.file), system_url=r.url, matched_by=by,
-                           key=key, score=sum(points[d.grade] for d in dims), max_score=len(dims), dimensions=dims,
-                           source=_attribution(source))
+                           key=key, score=sum(points[d.grade] for d in dims), max_score=len(dims),
+                           grades={d.id: d.grade for d in dims}, dimensions=dims, source=_attribution(source))
 
 
 def match_external(release_id: str, audit: dict | None, *, data_dir: Path | None = None) -> dict | None:
@@ -342,7 +348,8 @@ def _measured_components(audit: Mapping[str, Any]) -> dict[str, Mapping[str, Any
         if isinstance(comps, list) else {}
 
 
-def _class_sentence(mot: ExternalMot, audit: Mapping[str, Any], measured: Mapping[str, Mapping[str, Any]]) -> str | None:
+def _class_sentence(mot: ExternalMot, audit: Mapping[str, Any],
+                    measured: Mapping[str, Mapping[str, Any]]) -> str | None:
     from trueopen.assessors.mof import components as mof_components
 
     mof = (audit.get("verdicts") or {}).get("mof") or {}
@@ -394,7 +401,8 @@ def _component_sentences(mot: ExternalMot, measured: Mapping[str, Mapping[str, A
             theirs = f"license it {expr}" if expr else "give it no licence"
             out.append(f"MOT self-report lists {d.name} {lic} (open); the files {theirs}, not open{_where(path)}.")
         elif not claim.open and got.get("open"):
-            out.append(f"MOT self-report lists {d.name} {lic} (not open); the files license it {expr}, open{_where(path)}.")
+            out.append(f"MOT self-report lists {d.name} {lic} (not open); "
+                       f"the files license it {expr}, open{_where(path)}.")
     return out
 
 
@@ -413,7 +421,10 @@ def _eu_sentences(eu: ExternalEuIndex, audit: Mapping[str, Any]) -> list[str]:
 
 
 def disagreements(mot: ExternalMot | None, eu: ExternalEuIndex | None, audit: Mapping[str, Any] | None) -> list[str]:
-    """Each difference between the records and the audit, one sentence each: MOT class, MOT components, EU dimensions."""
+    """Each difference between the records and the audit, one sentence each.
+
+    Order: the MOT class, MOT components in MOF order, EU index dimensions in the index's order.
+    """
     if not isinstance(audit, Mapping):
         return []
     measured = _measured_components(audit)

@@ -138,7 +138,8 @@ def build_osai(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     params = load_yaml_file(folder / "_parameters.yml") if (folder / "_parameters.yml").is_file() else None
     if not isinstance(params, list):
         raise InputError(f"{folder}/_parameters.yml: missing or not the index's list of areas")
-    dims = [{"ref": str(p["ref"]), "name": str(p.get("name", "")), "trueopen": str(p["ref"]) if p["ref"] in ours else None}
+    dims = [{"ref": str(p["ref"]), "name": str(p.get("name", "")),
+             "trueopen": str(p["ref"]) if p["ref"] in ours else None}
             for area in params if isinstance(area, Mapping) for p in area.get("params") or []
             if isinstance(p, Mapping) and p.get("ref")]
     header = {**OSAI_SOURCE, **_snapshot(folder, "osai"), "dimensions": dims, "skipped": []}
