@@ -39,6 +39,7 @@ __all__ = [
     "disagreements",
     "load_bundle",
     "match_external",
+    "release_keys",
 ]
 
 MAX_BUNDLE_BYTES = 8 << 20  # the bundled files are ~0.3 MB; a bigger one is not ours
