@@ -39,6 +39,7 @@ __all__ = [
     "disagreements",
     "load_bundle",
     "match_external",
+    "release_keys",
 ]
 
 MAX_BUNDLE_BYTES = 8 << 20  # the bundled files are ~0.3 MB; a bigger one is not ours
@@ -256,13 +257,24 @@ def release_keys(release_id: str, audit: Mapping[str, Any] | None) -> list[tuple
     return [(by, ks) for by, ks in levels if ks]
 
 
-def _pick(records: Sequence[Any], levels: list[tuple[MatchedBy, list[str]]], names: Any,
-          field: str = "keys") -> tuple[Any | None, MatchedBy | None, str | None, list[Any]]:
-    """(record, level, key, ambiguous candidates): the first level with one record, or one carrying the name."""
-    by_key: dict[str, list[Any]] = {}
+def _by_key(records: Sequence[Any], field: str) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
     for r in records:
         for k in getattr(r, field):
-            by_key.setdefault(k, []).append(r)
+            out.setdefault(k, []).append(r)
+    return out
+
+
+@cache
+def _indexes(data_dir: Path | None) -> tuple[dict[str, list[Any]], dict[str, list[Any]], dict[str, list[Any]]]:
+    # Built once per bundle: rebuilding them per release cost 0.5 ms a call, 5 s of a 10,000-release site.
+    mot, osai = load_bundle(data_dir)
+    return _by_key(mot.records, "keys"), _by_key(osai.records, "keys"), _by_key(osai.records, "code_keys")
+
+
+def _pick(by_key: Mapping[str, list[Any]], levels: list[tuple[MatchedBy, list[str]]],
+          names: Any) -> tuple[Any | None, MatchedBy | None, str | None, list[Any]]:
+    """(record, level, key, ambiguous candidates): the first level with one record, or one carrying the name."""
     ambiguous: list[Any] = []
     for by, keys in levels:
         found = {r.file: (r, k) for k in keys for r in by_key.get(k, [])}
@@ -310,14 +322,15 @@ def match_external(release_id: str, audit: dict | None, *, data_dir: Path | None
     is missing or damaged.
     """
     mot, osai = load_bundle(data_dir)
+    mot_keys, osai_keys, osai_code = _indexes(data_dir)
     levels = release_keys(release_id, audit)
-    m, m_by, m_key, m_amb = _pick(mot.records, levels, lambda r: [r.name])
-    e, e_by, e_key, e_amb = _pick(osai.records, levels, lambda r: [r.name, r.end_model])
+    m, m_by, m_key, m_amb = _pick(mot_keys, levels, lambda r: [r.name])
+    e, e_by, e_key, e_amb = _pick(osai_keys, levels, lambda r: [r.name, r.end_model])
     if e is None and not e_amb:
         # A checkout of the GitHub repository the grading cites for the family's code.
-        code = [("code", [k for k in keys if k.startswith("gh:")]) for by, keys in levels if by == "id"]
-        e, e_by, e_key, e_amb = _pick(osai.records, [c for c in code if c[1]], lambda r: [r.name, r.end_model],
-                                      "code_keys")
+        code: list[tuple[MatchedBy, list[str]]] = [("code", [k for k in keys if k.startswith("gh:")])
+                                                   for by, keys in levels if by == "id"]
+        e, e_by, e_key, e_amb = _pick(osai_code, [c for c in code if c[1]], lambda r: [r.name, r.end_model])
     if m is None and e is None and not m_amb and not e_amb:
         return None
     out_mot = _mot_out(m, m_by, m_key, mot.source) if m is not None else None
