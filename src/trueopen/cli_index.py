@@ -177,7 +177,7 @@ def _render_history(release_id: str, steps, console: Console) -> None:
         if not s.changes:
             console.print("  (the first audit stored)" if s is steps[-1] else "  no change", highlight=False)
         for c in s.changes:
-            console.print(f"  {c.field}: {c.before or '-'} -> {c.after or '-'}", highlight=False, markup=False,
+            console.print(f"  {c.field}: {c.before or '-'} -> {c.after or '-'}", highlight=False, markup=False, emoji=False,
                           soft_wrap=True)
 
 

@@ -107,7 +107,9 @@ def test_history_says_what_changed_between_revisions(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["id"] == rel.resolve().as_uri() and len(data["history"]) == 2
-    assert run_cli("history", str(rel), "--store", str(store)).stdout.count("file:data/train.txt") == 1
+    text = run_cli("history", str(rel), "--store", str(store)).stdout
+    assert text.count("file:data/train.txt") == 1
+    assert "verdict:label: open-source -> " in text  # printed as written (no ":label:" emoji)
 
 
 def test_history_errors_are_one_line(tmp_path) -> None:
