@@ -132,7 +132,7 @@ def history(
     """
     from trueopen.cli import _emit, _emit_table, _errors
     from trueopen.errors import InputError
-    from trueopen.index.build import history_steps
+    from trueopen.index.build import stored_history
     from trueopen.index.store import Store
 
     with _errors():
@@ -143,10 +143,9 @@ def history(
             raise InputError(f"{path}: no store yet (audits write one)")
         release_id = _identity_of(release)
         with Store.open(path) as db:
-            records = db.history(release_id)
-        if not records:
+            steps = stored_history(db, release_id)
+        if not steps:
             raise InputError(f"{release_id}: not in the store {path}")
-        steps = history_steps(records)
         if format == "json":
             data = {"id": release_id, "history": [s.model_dump(mode="json") for s in steps]}
             _emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)

@@ -114,13 +114,50 @@ def build(lines: Sequence[ListLine], options: BuildOptions,
         entries = build_on_spark(lines, options, progress)
     else:
         entries = _build_local(lines, options, progress)
-    return [with_history(e, options.store) for e in entries]
+    return with_history(entries, options.store)
+
+
+def reuse_from_store(lines: Sequence[ListLine], options: BuildOptions,
+                     progress: Callable[[ListLine, IndexEntry], None] | None) -> tuple[dict[int, IndexEntry], list[ListLine]]:
+    """The lines the store already has (each release opened only far enough to know its revision;
+    Hub lookups run a few at a time), and the lines left to audit."""
+    if options.store is None or options.refresh:
+        return {}, list(lines)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trueopen.index.store import Store
+    from trueopen.index.stored import lookup_record
+
+    found: dict[int, IndexEntry] = {}
+    with Store.open(options.store) as db:
+        def one(line: ListLine):
+            try:
+                return line, lookup_record(db, line.target, with_=line.with_, hash_contents=options.hash_contents,
+                                           offline=options.offline, release_id=line.id)
+            except (InputError, OSError):
+                return line, None  # the audit will say why, as it does for any failure
+
+        # sqlite3 connections may be shared by threads when calls are serialised: the store's lock does it.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for line, hit in pool.map(one, lines):
+                if hit is None:
+                    continue
+                ident, rec = hit
+                found[line.number] = IndexEntry(id=ident.id, target=line.target, revision=ident.revision,
+                                                revision_date=ident.revision_date, audited_at=rec.audited_at,
+                                                trueopen_version=rec.trueopen_version, audit=rec.record, reused=True)
+                if progress:
+                    progress(line, found[line.number])
+    return found, [line for line in lines if line.number not in found]
 
 
 def _build_local(lines: Sequence[ListLine], options: BuildOptions,
                  progress: Callable[[ListLine, IndexEntry], None] | None) -> list[IndexEntry]:
+    results, todo = reuse_from_store(lines, options, progress)
+    if not todo:
+        return [results[line.number] for line in lines]
+    all_lines, lines = lines, todo
     jobs = max(1, min(options.jobs, len(lines)))
-    results: dict[int, IndexEntry] = {}
     if jobs == 1:
         for line in lines:
             results[line.number] = audit_line(line, options)
@@ -140,7 +177,7 @@ def _build_local(lines: Sequence[ListLine], options: BuildOptions,
                 results[line.number] = entry
                 if progress:
                     progress(line, entry)
-    return [results[line.number] for line in lines]
+    return [results[line.number] for line in all_lines]
 
 
 def audit_line(line: ListLine, options: BuildOptions) -> IndexEntry:
@@ -175,27 +212,41 @@ def error_entry(line: ListLine, reason: str) -> IndexEntry:
                       error=" ".join(reason.split())[:500])
 
 
-def with_history(entry: IndexEntry, store: Path | None) -> IndexEntry:
-    """The entry with its stored audits, newest first, and what changed between consecutive ones."""
-    if store is None or entry.error is not None:
-        return entry
+def with_history(entries: Sequence[IndexEntry], store: Path | None) -> list[IndexEntry]:
+    """The entries with their stored audits, newest first, and what changed between consecutive ones."""
+    if store is None:
+        return list(entries)
     from trueopen.index.store import Store
 
+    out = []
     with Store.open(store) as db:
-        records = db.history(entry.id)
-    return entry.model_copy(update={"history": history_steps(records)})
+        for entry in entries:
+            if entry.error is not None:
+                out.append(entry)
+                continue
+            out.append(entry.model_copy(update={"history": stored_history(db, entry.id)}))
+    return out
 
 
-def history_steps(records: Sequence) -> list[HistoryStep]:
-    """HistoryStep per stored record (newest first), each with its changes since the one before."""
+def stored_history(db, release_id: str) -> list[HistoryStep]:
+    """A release's stored audits as history steps, newest first; records are read (and validated)
+    only where there is an older audit to compare with."""
     from trueopen.diff import compare
     from trueopen.record import Audit
 
-    audits = [Audit.model_validate(r.record) for r in records]
+    metas = db.history_meta(release_id)
+    audits: dict[int, Audit] = {}
+
+    def audit(seq: int) -> Audit:
+        if seq not in audits:
+            audits[seq] = Audit.model_validate(db.record(seq))
+        return audits[seq]
+
     steps = []
-    for i, (r, a) in enumerate(zip(records, audits)):
-        older = audits[i + 1] if i + 1 < len(audits) else None
-        changes = [Change(field=f"{c.kind}:{c.subject}", before=c.old, after=c.new) for c in compare(older, a)] if older else []
-        steps.append(HistoryStep(revision=r.revision, revision_date=r.revision_date, audited_at=r.audited_at,
-                                 trueopen_version=r.trueopen_version, label=a.verdicts.label, changes=changes))
+    for i, m in enumerate(metas):
+        older = metas[i + 1] if i + 1 < len(metas) else None
+        changes = ([Change(field=f"{c.kind}:{c.subject}", before=c.old, after=c.new)
+                    for c in compare(audit(older.seq), audit(m.seq))] if older is not None else [])
+        steps.append(HistoryStep(revision=m.revision, revision_date=m.revision_date, audited_at=m.audited_at,
+                                 trueopen_version=m.trueopen_version, label=m.label, changes=changes))
     return steps

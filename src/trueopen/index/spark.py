@@ -11,8 +11,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Sequence
 
-from trueopen.errors import InputError
-from trueopen.index.build import BuildOptions, ListLine, entry_of
+from trueopen.index.build import BuildOptions, ListLine, entry_of, reuse_from_store
 from trueopen.index.entry import IndexEntry
 
 MASTER_ENV = "TRUEOPEN_SPARK_MASTER"  # else Spark's own settings (spark-defaults.conf, SPARK_MASTER), else local[*]
@@ -37,27 +36,11 @@ def build_on_spark(lines: Sequence[ListLine], options: BuildOptions,
                    progress: Callable[[ListLine, IndexEntry], None] | None = None) -> list[IndexEntry]:
     """Audit every line as a Spark job; entries in LIST order, stored like the local engine's."""
     from trueopen.index.identity import Identity
-    from trueopen.index.stored import StoredAudit, find_for_target, options_key, save
+    from trueopen.index.stored import StoredAudit, options_key, save
     from trueopen.record import Audit
-    from trueopen.sources.options import SourceOptions
     from trueopen.spark import start_spark
 
-    results: dict[int, IndexEntry] = {}
-    todo: list[ListLine] = []
-    for line in lines:
-        hit = None
-        if options.store is not None and not options.refresh:
-            try:
-                hit = find_for_target(options.store, line.target, with_=line.with_, hash_contents=options.hash_contents,
-                                      source=SourceOptions(offline=True if options.offline else None), release_id=line.id)
-            except InputError:
-                hit = None  # the executor says why, as the local engine would
-        if hit is not None:
-            results[line.number] = entry_of(line, hit)
-            if progress:
-                progress(line, results[line.number])
-        else:
-            todo.append(line)
+    results, todo = reuse_from_store(lines, options, progress)
     if todo:
         spark, own = start_spark("trueopen-index", os.environ.get(MASTER_ENV) or "local[*]")
         try:

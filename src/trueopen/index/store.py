@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS audits (
     trueopen_version TEXT NOT NULL,
     rules_digest TEXT NOT NULL,
     audited_at TEXT NOT NULL,
+    label TEXT,
     record BLOB NOT NULL,
     UNIQUE (release_id, content, options, trueopen_version, rules_digest)
 );
@@ -67,6 +69,24 @@ class StoredRecord:
     trueopen_version: str
     audited_at: str
     record: dict
+
+
+@dataclass(frozen=True)
+class StoredMeta:
+    """What a history line needs of a stored audit, without its record."""
+
+    seq: int
+    revision: str | None
+    revision_date: str | None
+    trueopen_version: str
+    audited_at: str
+    label: str | None
+
+
+def _label(record: dict) -> str | None:
+    verdicts = record.get("verdicts") if isinstance(record, dict) else None
+    label = verdicts.get("label") if isinstance(verdicts, dict) else None
+    return label if isinstance(label, str) else None
 
 
 def default_path() -> Path:
@@ -96,6 +116,7 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self._conn = conn
+        self._lock = threading.RLock()  # one connection, used by one thread at a time
 
     @classmethod
     def open(cls, path: Path | None = None) -> Store:
@@ -113,7 +134,7 @@ class Store:
         elif path.stat().st_size and not _looks_like_sqlite(path):
             raise InputError(f"{path}: not a trueopen store (not an SQLite database); it was left untouched")
         try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise InputError(f"{path}: cannot open the store ({exc})") from None
         store = cls(path, conn)
@@ -161,13 +182,14 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def close(self) -> None:
         self._conn.close()
@@ -180,9 +202,10 @@ class Store:
 
     def find(self, release_id: str, content: str, options: str, trueopen_version: str, rules: str) -> StoredRecord | None:
         """The stored audit of exactly this state of the release, or None."""
-        row = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM audits WHERE release_id = ? AND content = ? AND options = ? AND trueopen_version = ? "
-            "AND rules_digest = ?", (release_id, content, options, trueopen_version, rules)).fetchone()
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM audits WHERE release_id = ? AND content = ? AND options = ? AND "
+                "trueopen_version = ? AND rules_digest = ?", (release_id, content, options, trueopen_version, rules)).fetchone()
         return self._row(row) if row else None
 
     def put(self, *, release_id: str, target: str, revision: str | None, revision_kind: str, revision_date: str | None,
@@ -195,16 +218,33 @@ class Store:
                                (release_id, content, options, trueopen_version, rules))
             cur = self._conn.execute(
                 "INSERT INTO audits (release_id, target, revision, revision_kind, revision_date, content, options, "
-                "trueopen_version, rules_digest, audited_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "trueopen_version, rules_digest, audited_at, label, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (release_id, target, revision, revision_kind, revision_date, content, options, trueopen_version, rules,
-                 audited_at, blob))
+                 audited_at, _label(record), blob))
         return StoredRecord(int(cur.lastrowid or 0), release_id, target, revision, revision_kind, revision_date,
                             trueopen_version, audited_at, record)
 
     def history(self, release_id: str) -> list[StoredRecord]:
         """Every stored audit of a release, newest first."""
-        rows = self._conn.execute(f"SELECT {_COLUMNS} FROM audits WHERE release_id = ? ORDER BY seq DESC", (release_id,))
+        with self._lock:
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM audits WHERE release_id = ? ORDER BY seq DESC",
+                                      (release_id,)).fetchall()
         return [self._row(r) for r in rows]
+
+    def history_meta(self, release_id: str) -> list[StoredMeta]:
+        """The stored audits of a release without their records (cheap), newest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT seq, revision, revision_date, trueopen_version, audited_at, label FROM audits "
+                                      "WHERE release_id = ? ORDER BY seq DESC", (release_id,)).fetchall()
+        return [StoredMeta(*r) for r in rows]
+
+    def record(self, seq: int) -> dict:
+        """One stored record by its number."""
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_COLUMNS} FROM audits WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise InputError(f"{self.path}: no stored record {seq}")
+        return self._row(row).record
 
     def releases(self) -> list[str]:
         """The identities of every release in the store, sorted."""

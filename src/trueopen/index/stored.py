@@ -66,14 +66,17 @@ def find(store: Path, ident: Identity, options: str) -> StoredAudit | None:
     return StoredAudit(Audit.model_validate(hit.record), ident, hit.audited_at, True) if hit else None
 
 
-def find_for_target(store: Path, target: str | Path, *, with_: Sequence[str | Path] = (), hash_contents: bool = True,
-                    source: SourceOptions | None = None, release_id: str | None = None) -> StoredAudit | None:
-    """Open the release only far enough to know its revision, and return its stored audit if any."""
+def lookup_record(db: Store, target: str | Path, *, with_: Sequence[str | Path] = (), hash_contents: bool = True,
+                  offline: bool = False, release_id: str | None = None):
+    """(identity, stored record) of this state of the release in an open store, else None; the
+    record stays JSON (it was validated when stored by this same trueopen version)."""
     from trueopen.sources import open_locations
 
-    opened = dataclasses.replace(source or SourceOptions(), prefetch=False)
-    with open_locations(target, with_, opened) as release:
-        return find(store, identify(release, release_id), options_key(with_, hash_contents))
+    source = SourceOptions(offline=True if offline else None, prefetch=False)
+    with open_locations(target, with_, source) as release:
+        ident = identify(release, release_id)
+    hit = db.find(ident.id, ident.content, options_key(with_, hash_contents), __version__, rules_digest())
+    return (ident, hit) if hit is not None else None
 
 
 def save(store: Path, target: str, options: str, done: StoredAudit) -> None:
