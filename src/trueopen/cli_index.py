@@ -111,7 +111,8 @@ def serve(
         if not (folder / "index.html").is_file():
             raise InputError(f"{folder}: no index.html in it (build one with `trueopen index build`)")
         serve_folder(folder, port, lambda url: Console(stderr=True).print(f"trueopen: serving {folder} at {url} "
-                                                                         "(Ctrl-C to stop)", highlight=False))
+                                                                         "(Ctrl-C to stop)", highlight=False,
+                                                                         soft_wrap=True))
 
 
 def history(
