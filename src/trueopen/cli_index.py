@@ -39,6 +39,9 @@ def build(
     no_hash: Annotated[bool, typer.Option("--no-hash", help="Skip sha256 of every file.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Hub targets from the HF cache only.")] = False,
     store: StoreOption = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="What to print when done: table (a summary line on "
+                                        "stderr) or json (every release: id, target, revision, reused, label, error).")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the json summary to this file.")] = None,
 ) -> None:
     """Audit every release of a list through the store and write a static site: index.html (a
     row per release, sortable and filterable), a page per release with its evidence and
@@ -56,6 +59,8 @@ def build(
 
         trueopen index build --from releases.txt --out site/ --engine spark
 
+        trueopen index build --from releases.txt --out site/ --format json -o build.json   # which were reused
+
     A LIST line: `./my-model`, `hf://org/model@v1.0`, `./code --with hf://org/weights --id https://github.com/org/code`.
 
     Exit codes: 0 every release audited, 1 the site was written but some releases failed, 2 bad
@@ -63,7 +68,7 @@ def build(
     """
     import os
 
-    from trueopen.cli import EXIT_GATE, _errors
+    from trueopen.cli import EXIT_GATE, _emit, _errors
     from trueopen.errors import InputError
     from trueopen.index.build import BuildOptions, build as run_build, read_list
     from trueopen.index.publish import publish
@@ -72,6 +77,8 @@ def build(
     with _errors():
         if engine not in ("local", "spark"):
             raise InputError(f"--engine {engine}: choose local or spark")
+        if format not in ("table", "json"):
+            raise InputError(f"--format {format}: choose table or json")
         lines = read_list(from_file)
         if out.exists() and not out.is_dir():
             raise InputError(f"{out}: not a folder")
@@ -80,6 +87,11 @@ def build(
         with _progress(len(lines)) as tick:
             entries = run_build(lines, options, tick)
         publish(entries, out)
+        if format == "json":
+            summary = [{"id": e.id, "target": e.target, "revision": e.revision, "audited_at": e.audited_at or None,
+                        "reused": e.reused, "label": (e.audit or {}).get("verdicts", {}).get("label"), "error": e.error}
+                       for e in entries]
+            _emit(json.dumps({"out": str(out), "releases": summary}, indent=2, ensure_ascii=False) + "\n", output)
     failed = [e for e in entries if e.error]
     reused = sum(1 for e in entries if e.reused)
     err.print(f"trueopen: {len(entries)} releases, {reused} reused from the store, {len(failed)} failed; site in {out}",

@@ -38,8 +38,12 @@ def test_the_examples_index_with_a_failing_release(tmp_path) -> None:
     assert by_target["fully-open"]["audit"]["verdicts"]["label"] == "open-source"
     index = (site / "index.html").read_text()
     assert "missing-folder" in index and "example.org/a" in index
-    again = run_cli("index", "build", "--from", str(lst), "--out", str(site), "--store", str(store), cwd=tmp_path)
+    again = run_cli("index", "build", "--from", str(lst), "--out", str(site), "--store", str(store), "--format", "json",
+                    cwd=tmp_path)
     assert "3 releases, 2 reused from the store, 1 failed" in again.stderr
+    summary = {r["target"]: r for r in json.loads(again.stdout)["releases"]}
+    assert summary["fully-open"]["reused"] is True and summary["fully-open"]["label"] == "open-source"
+    assert summary["missing-folder"]["reused"] is False and summary["missing-folder"]["error"]
 
 
 def test_an_output_that_is_a_file_is_refused(tmp_path) -> None:
