@@ -68,7 +68,7 @@ def test_serve_answers_on_loopback_only(tmp_path) -> None:
         body = urllib.request.urlopen(m.group(0) + "index.html", timeout=10).read().decode()
         assert "hello index" in body
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGTERM)  # SIGINT may be ignored under a test runner
         proc.wait(timeout=10)
 
 
