@@ -16,7 +16,7 @@ import pytest
 from site_examples import HOSTILE, entries
 from trueopen.index import site as site_mod
 from trueopen.index.entry import IndexEntry
-from trueopen.index.records import json_schema, publisher
+from trueopen.index.records import IndexRecord, json_schema, publisher
 from trueopen.index.site import slugs, write_site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -190,7 +190,8 @@ def test_records_match_the_committed_schema(built) -> None:
         validator.validate(json.loads(line))
     washed = next(json.loads(x) for x in lines if "acme/openwashed" in x)
     assert washed["audit"]["verdicts"]["mof"]["class"] == "Unclassified" and washed["error"] is None
-    assert set(washed) == {"id", "target", "revision", "audited_at", "trueopen_version", "audit", "external", "error"}
+    assert list(washed) == ["id", "target", "revision", "audited_at", "trueopen_version", "audit", "external", "error"]
+    assert list(washed) == list(IndexRecord.model_fields)
     with open(built / "records.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 5 and list(rows[0]) == list(committed["$defs"]["IndexRow"]["properties"])
@@ -247,3 +248,15 @@ def test_an_unreadable_audit_record_becomes_an_error_page(tmp_path) -> None:
     write_site([bad], tmp_path / "s")
     page = (tmp_path / "s" / "releases" / "h-o-bad.html").read_text()
     assert "the audit record does not read" in page
+
+
+def test_many_releases_render_in_parallel_the_same_bytes(tmp_path, monkeypatch) -> None:
+    many = [entries()[k % 5].model_copy(update={"id": f"https://huggingface.co/org/m{k:03d}"}) for k in range(24)]
+    write_site(many, tmp_path / "serial")
+    monkeypatch.setattr(site_mod, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(site_mod.os, "cpu_count", lambda: 2)
+    write_site(many, tmp_path / "forked")
+    files = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*") if p.is_file())
+    assert len(files) == 24 + 4
+    for f in files:
+        assert (tmp_path / "serial" / f).read_bytes() == (tmp_path / "forked" / f).read_bytes(), f

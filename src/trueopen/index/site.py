@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -29,7 +29,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from trueopen.index.entry import IndexEntry
-from trueopen.index.records import (LABEL_ORDER, MOF_ORDER, SAFETY_ORDER, IndexRow, record_of, row_of)
+from trueopen.index.records import LABEL_ORDER, MOF_ORDER, SAFETY_ORDER, IndexRow, record_line, row_of
 
 SLUG_MAX = 80
 PAGE = 200  # rows the index lays out at once with JavaScript on (index.js: PAGE)
@@ -167,20 +167,24 @@ def _render_range(start: int, stop: int) -> None:
     _render_chunk(items[start:stop], title, folder)
 
 
-def _render_pages(items: list[tuple[IndexEntry, IndexRow, str]], title: str, folder: str) -> None:
-    """Every release page; by one forked process per core (at most 8) from PARALLEL_FROM pages."""
+def _render_pages(items: list[tuple[IndexEntry, IndexRow, str]], title: str, folder: str, meanwhile: Callable[[], None]) -> None:
+    """Every release page, and `meanwhile` (the other files) in this process; from PARALLEL_FROM
+    pages, by one forked process per core (at most 8) while this one runs `meanwhile`."""
     global _JOB
     import multiprocessing
 
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         _render_chunk(items, title, folder)
+        meanwhile()
         return
     size = -(-len(items) // (workers * 4))
     _JOB = (items, title, folder)
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for f in [pool.submit(_render_range, i, i + size) for i in range(0, len(items), size)]:
+            futures = [pool.submit(_render_range, i, i + size) for i in range(0, len(items), size)]
+            meanwhile()
+            for f in futures:
                 f.result()
     finally:
         _JOB = None
@@ -287,30 +291,33 @@ def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueop
 def _render_all(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], names: Sequence[str], tmp: Path, title: str) -> None:
     env = _env()
     (tmp / "releases").mkdir()
-    _render_pages(list(zip(entries, rows, names, strict=True)), title, str(tmp / "releases"))
 
-    counts = Counter(r.label for r in rows)
-    summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE[lab]} for lab in (*LABEL_ORDER, "error") if counts[lab]]
-    table = [{"r": r, "slug": s, "name": _name(r.id), "rev": _short_rev(r.revision), "tone": LABEL_TONE.get(r.label, "none"),
-              "sortkey": json.dumps(_sort_keys(r), ensure_ascii=False, separators=(",", ":"))}
-             for r, s in zip(rows, names, strict=True)]
-    js, js_hash = _script("index.js")
-    head, head_hash = _script("head.js")
-    _write(tmp / "index.html", env.get_template("index/index.html.j2").render(
-        title=title, rows=table, total=len(rows), summary=summary, script=js, script_hash=f"{head_hash} {js_hash}",
-        head_script=head, page=PAGE,
-        labels=_options((r.label for r in rows), (*LABEL_ORDER, "error")),
-        licences=_options(r.license for r in rows), safeties=_options((r.safety for r in rows), SAFETY_ORDER),
-        version=entries[0].trueopen_version if entries else "").rstrip("\n") + "\n")
-    cjs, cjs_hash = _script("compare.js")
-    _write(tmp / "compare.html", env.get_template("index/compare.html.j2").render(
-        title=title, data=_json_in_html(_compare_data(entries, rows, names)), script=cjs, script_hash=cjs_hash).rstrip("\n") + "\n")
-    with open(tmp / "records.jsonl", "w", encoding="utf-8", newline="\n") as f:
-        for e in entries:
-            # pydantic_core's serializer: the audit's own field order (the record's contract), and
-            # 10,000 records of 30 kB in a fraction of json.dumps' time.
-            f.write(pydantic_core.to_json(record_of(e).model_dump(mode="json")).decode() + "\n")
-    _write(tmp / "records.csv", _csv(rows))
+    def others() -> None:
+        counts = Counter(r.label for r in rows)
+        summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE[lab]} for lab in (*LABEL_ORDER, "error") if counts[lab]]
+        table = [{"r": r, "slug": s, "name": _name(r.id), "rev": _short_rev(r.revision), "tone": LABEL_TONE.get(r.label, "none"),
+                  "sortkey": json.dumps(_sort_keys(r), ensure_ascii=False, separators=(",", ":"))}
+                 for r, s in zip(rows, names, strict=True)]
+        js, js_hash = _script("index.js")
+        head, head_hash = _script("head.js")
+        _write(tmp / "index.html", env.get_template("index/index.html.j2").render(
+            title=title, rows=table, total=len(rows), summary=summary, script=js, script_hash=f"{head_hash} {js_hash}",
+            head_script=head, page=PAGE,
+            labels=_options((r.label for r in rows), (*LABEL_ORDER, "error")),
+            licences=_options(r.license for r in rows), safeties=_options((r.safety for r in rows), SAFETY_ORDER),
+            version=entries[0].trueopen_version if entries else "").rstrip("\n") + "\n")
+        cjs, cjs_hash = _script("compare.js")
+        _write(tmp / "compare.html", env.get_template("index/compare.html.j2").render(
+            title=title, data=_json_in_html(_compare_data(entries, rows, names)), script=cjs, script_hash=cjs_hash).rstrip("\n") + "\n")
+        with open(tmp / "records.jsonl", "w", encoding="utf-8", newline="\n") as f:
+            for e in entries:
+                # IndexRecord's fields as a plain dict (validating 30 kB of audit through the model
+                # cost 5 s for 10,000 records), written by pydantic_core: the audit keeps its own
+                # field order (the record's contract).
+                f.write(pydantic_core.to_json(record_line(e)).decode() + "\n")
+        _write(tmp / "records.csv", _csv(rows))
+
+    _render_pages(list(zip(entries, rows, names, strict=True)), title, str(tmp / "releases"), others)
 
 
 def _move_in(tmp: Path, out: Path) -> None:
