@@ -46,6 +46,14 @@ def synthetic(n: int) -> list:
     return out
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process and its finished children (the page workers)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def browser_sort(site: Path, reps: int) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
     from reports.browser import FLAGS, chromium_path
@@ -87,15 +95,18 @@ def main() -> int:
     print(f"{len(entries):,} synthetic entries made in {time.perf_counter() - t:.1f} s")
     tmp = Path(tempfile.mkdtemp(prefix="index-site-"))
     try:
-        walls = []
+        walls, cpus = [], []
         for _ in range(args.reps):
+            before = _cpu()
             t = time.perf_counter()
             write_site(entries, tmp / "site")
             walls.append(time.perf_counter() - t)
+            cpus.append(_cpu() - before)
         site = tmp / "site"
         size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
         print(f"write_site: median {statistics.median(walls):.1f} s of {', '.join(f'{w:.1f}' for w in walls)} "
-              f"(goal < 30 s); {size / 2**20:.0f} MiB written; index.html {(site / 'index.html').stat().st_size / 2**20:.1f} MiB, "
+              f"(goal < 30 s); CPU (this process and its workers) median {statistics.median(cpus):.1f} s, "
+              f"so about {statistics.median(cpus) / min(os.cpu_count() or 1, 8):.1f} s on idle cores; {size / 2**20:.0f} MiB written; index.html {(site / 'index.html').stat().st_size / 2**20:.1f} MiB, "
               f"compare.html {(site / 'compare.html').stat().st_size / 2**20:.1f} MiB")
         for name, ms in browser_sort(site, args.reps).items():
             print(f"chromium {name}: {ms:.0f} ms" + (" (goal < 300 ms)" if name.startswith("sort") else ""))

@@ -252,7 +252,7 @@ def test_phone_scrolls_the_table_not_the_page(watched, tmp_path) -> None:
 
 def test_contrast_of_labels_and_text(watched) -> None:
     page = watched().open("index.html")
-    ratios = page.evaluate("""() => Array.from(document.querySelectorAll('.summary li, #releases .tag, #releases a, #status, .compare, th button')).map(el => {
+    ratios = page.evaluate("""() => Array.from(document.querySelectorAll('.summary li, #releases .tag, #releases a, #releases td, #status, .compare, th button')).map(el => {
         const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => v / 255).map(c => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
         const lum = s => { const [r, g, b] = rgb(s); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
         let bg = el, c = 'rgba(0, 0, 0, 0)';

@@ -150,7 +150,9 @@ def test_release_page_wraps_the_report_with_history_and_external(built) -> None:
     assert "datasets</code>: present &rarr; -" in hist
     ext = page.split('id="external"', 1)[1].split("</section>", 1)[0]
     assert "self-reported Class I; the files show no training data" in ext
-    assert "Model Openness Tool (self-reported): Class I" in ext and "12 / 28" in ext
+    assert "Model Openness Tool (self-reported): Class I" in ext and "graded by hand): 12 / 28" in ext
+    assert "<th scope=\"row\">Datasets</th><td>CC-BY-4.0</td><td>open</td>" in ext and "<th scope=\"row\">Base model data</th><td>closed</td>" in ext
+    assert 'href="https://osai-index.eu/model/openwashed" rel="nofollow noreferrer"' in ext and "producer: Acme" in ext
     plain = (built / "releases" / "huggingface.co-trueopen-examples-fully-open.html").read_text()
     assert "No earlier audit is stored" in plain and "has a record matched" in plain
 
@@ -158,10 +160,13 @@ def test_release_page_wraps_the_report_with_history_and_external(built) -> None:
 def test_external_block_tolerates_odd_shapes(tmp_path) -> None:
     base = entries()[0]
     odd = [base.model_copy(update={"id": f"https://x.org/a/{i}", "external": ext})
-           for i, ext in enumerate([{"mot": "Class II"}, {"disagreements": "not a list", "eu_index": 7}, {"mot": {"class": None}}, {}])]
+           for i, ext in enumerate([{"mot": "Class II"}, {"disagreements": "not a list", "eu_index": 7}, {"mot": {"class": None}}, {},
+                                           {"mot": {"url": "javascript:alert(1)", "components": ["x", {"open": "?"}]}, "candidates": None}])]
     write_site(odd, tmp_path / "s")
     assert "Model Openness Tool (self-reported)" in (tmp_path / "s" / "releases" / "x.org-a-0.html").read_text()
     assert "value: 7" in (tmp_path / "s" / "releases" / "x.org-a-1.html").read_text()
+    odd_page = (tmp_path / "s" / "releases" / "x.org-a-4.html").read_text()
+    assert "url: javascript:alert(1)</li>" in odd_page and "href=\"javascript" not in odd_page
 
 
 def test_compare_data_is_compact_and_complete(built) -> None:

@@ -113,20 +113,39 @@ def _audit_view(entry: IndexEntry) -> tuple[Any, str | None]:
 
 
 def _external(ext: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The external block reduced to what the page shows, tolerant of missing or odd keys."""
+    """The external block (trueopen.index.external's shape: mot, eu_index, disagreements,
+    candidates) reduced to what the page shows, tolerant of missing or odd keys."""
     if not isinstance(ext, dict) or not ext:
         return None
 
-    def scalars(d: Any) -> list[tuple[str, str]]:
-        if isinstance(d, dict):
-            return [(str(k), str(v)) for k, v in d.items() if isinstance(v, (str, int, float, bool)) and v != ""]
-        return [("value", str(d))] if isinstance(d, (str, int, float)) else []
+    def text(v: Any) -> str | None:
+        return str(v) if isinstance(v, (str, int, float, bool)) and v != "" else None
 
-    dis = ext.get("disagreements")
+    def record(d: Any, skip: tuple[str, ...]) -> dict[str, Any] | None:
+        if not d:
+            return None
+        if not isinstance(d, dict):
+            return {"facts": [("value", str(d))], "links": [], "rows": []}
+        facts = [(str(k), t) for k, v in d.items() if k not in skip and (t := text(v)) is not None
+                 and not t.startswith(("https://", "http://"))]
+        links = [(str(k), str(v)) for k, v in d.items() if isinstance(v, str) and v.startswith(("https://", "http://"))]
+        links += [(str(k), u) for k, v in d.items() if isinstance(v, list) for u in v if isinstance(u, str) and u.startswith(("https://", "http://"))]
+        rows = []
+        for item in d.get("components") or d.get("dimensions") or []:
+            if isinstance(item, dict):
+                rows.append([text(item.get("name")) or text(item.get("id")) or "-",
+                             text(item.get("license")) or text(item.get("grade")) or "-",
+                             {True: "open", False: "not open"}.get(item.get("open"), "")])
+        return {"facts": facts, "links": links, "rows": rows}
+
+    mot, eu = ext.get("mot"), ext.get("eu_index")
+    dis, cand = ext.get("disagreements"), ext.get("candidates")
     return {"disagreements": [str(x) for x in dis] if isinstance(dis, list) else [],
-            "mot": scalars(ext.get("mot")) if ext.get("mot") else [],
-            "eu_index": scalars(ext.get("eu_index")) if ext.get("eu_index") else [],
-            "mot_class": ext["mot"].get("class") if isinstance(ext.get("mot"), dict) else None}
+            "candidates": [str(x) for x in cand] if isinstance(cand, list) else [],
+            "mot": record(mot, ("class", "components")), "mot_class": mot.get("class") if isinstance(mot, dict) else None,
+            "eu_index": record(eu, ("dimensions", "grades", "score", "max_score")),
+            "eu_score": f"{eu['score']:g} / {eu['max_score']:g}" if isinstance(eu, dict) and isinstance(eu.get("score"), (int, float))
+            and isinstance(eu.get("max_score"), (int, float)) else None}
 
 
 def _history(entry: IndexEntry) -> list[dict[str, Any]]:
