@@ -315,7 +315,7 @@ def _render_all(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], names: 
         counts = Counter(r.label for r in rows)
         summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE[lab]} for lab in (*LABEL_ORDER, "error") if counts[lab]]
         table = [{"r": r, "slug": s, "name": _name(r.id), "rev": _short_rev(r.revision), "tone": LABEL_TONE.get(r.label, "none"),
-                  "sortkey": json.dumps(_sort_keys(r), ensure_ascii=False, separators=(",", ":"))}
+                  "sortkey": json.dumps(_sort_keys(r), separators=(",", ":"))}
                  for r, s in zip(rows, names, strict=True)]
         js, js_hash = _script("index.js")
         head, head_hash = _script("head.js")
