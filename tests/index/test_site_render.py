@@ -265,3 +265,22 @@ def test_many_releases_render_in_parallel_the_same_bytes(tmp_path, monkeypatch) 
     assert len(files) == 24 + 4
     for f in files:
         assert (tmp_path / "serial" / f).read_bytes() == (tmp_path / "forked" / f).read_bytes(), f
+
+
+def test_an_output_that_is_a_file_or_unwritable_is_a_one_line_error(tmp_path) -> None:
+    from trueopen.errors import InputError
+
+    f = tmp_path / "file"
+    f.write_text("mine")
+    with pytest.raises(InputError, match="exists and is not a folder"):
+        write_site(entries()[:1], f)
+    assert f.read_text() == "mine"
+    with pytest.raises(InputError, match="cannot write the site there"):
+        write_site(entries()[:1], f / "sub" / "site")
+    site = tmp_path / "site"
+    write_site(entries()[:1], site)
+    (site / "mine.txt").write_text("kept")
+    (site / "releases" / "stale.html").write_text("old")
+    write_site(entries()[1:2], site)
+    assert (site / "mine.txt").read_text() == "kept"
+    assert sorted(p.name for p in (site / "releases").iterdir()) == ["huggingface.co-trueopen-examples-open-weights.html"]

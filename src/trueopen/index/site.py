@@ -293,16 +293,27 @@ def _options(values: Iterator[str], order: Sequence[str] = ()) -> list[str]:
 
 def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen index") -> None:
     """Write the site into `out` (created): every file is rendered into a temporary folder beside
-    it first, then moved in, so a failure leaves no half page."""
+    it first, then moved in, so a failure leaves no half page. In `out`, index.html, compare.html,
+    records.jsonl, records.csv and the releases/ folder are replaced; other files are left alone.
+    InputError (one line) when `out` cannot be written."""
+    from trueopen.errors import InputError
+
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; the site needs a folder")
     entries = sorted(entries, key=lambda e: (e.id, e.target, e.audited_at, e.revision or ""))
     rows = [row_of(e) for e in entries]
     names = slugs([e.id for e in entries])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as e:
+        raise InputError(f"{out}: cannot write the site there ({e.strerror or e})") from None
     try:
         _render_all(entries, rows, names, tmp, title)
         _move_in(tmp, out)
+    except OSError as e:
+        raise InputError(f"{out}: writing the site failed ({e.strerror or e}); the files already there are unchanged") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
