@@ -14,6 +14,19 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 AUDITED_AT = "2026-12-04T00:00:00Z"
 HOSTILE = 'https://example.org/"><script>document.title="pwned"</script><img src=x onerror=alert(1)>'
+# The shape trueopen.index.external.match_external returns.
+EXTERNAL = {"mot": {"name": "Openwashed 8B", "producer": "Acme", "class": "Class I", "class_read": "Class I",
+                    "url": "https://github.com/lfai/model_openness_tool/blob/main/models/Openwashed-8B.yml",
+                    "release_urls": ["https://huggingface.co/acme/openwashed"], "matched_by": "id", "key": "hf:acme/openwashed",
+                    "components": [{"id": "datasets", "name": "Datasets", "license": "CC-BY-4.0", "open": True},
+                                   {"id": "model-parameters-final", "name": "Model parameters (Final)", "license": "Llama 3.1",
+                                    "open": False}], "source": "Model Openness Tool (MIT)"},
+            "eu_index": {"name": "Openwashed", "org": "Acme", "url": "https://osai-index.eu/model/openwashed", "matched_by": "id",
+                         "key": "hf:acme/openwashed", "score": 12, "max_score": 28, "grades": {"weights": "open"},
+                         "dimensions": [{"id": "weights", "name": "Model weights", "grade": "open"},
+                                        {"id": "data", "name": "Base model data", "grade": "closed"}],
+                         "source": "European Open Source AI Index (CC-BY 4.0)"},
+            "disagreements": ["self-reported Class I; the files show no training data"], "candidates": []}
 REV = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -43,9 +56,7 @@ def entries() -> list:
     out.append(IndexEntry(id="https://huggingface.co/acme/openwashed", target="examples/openwashed", revision=REV,
                           revision_date="2026-11-30T10:00:00Z", audited_at=AUDITED_AT, trueopen_version=v,
                           audit=example_audit("openwashed"), history=history,
-                          external={"disagreements": ["self-reported Class I; the files show no training data"],
-                                    "mot": {"class": "Class I", "name": "Openwashed 8B", "source": "Model Openness Tool"},
-                                    "eu_index": {"openness": "12 / 28", "source": "European Open Source AI Index"}}))
+                          external=EXTERNAL))
     out.append(IndexEntry(id="https://huggingface.co/acme/gone", target="hf://acme/gone", audited_at=AUDITED_AT,
                           trueopen_version=v, error="hf://acme/gone: repository not found (404)"))
     out.append(IndexEntry(id=HOSTILE, target="<script>alert(2)</script>", audited_at=AUDITED_AT, trueopen_version=v,
@@ -67,7 +78,7 @@ def screenshot(path: Path = REPO / "docs" / "index.png") -> None:
         site = Path(tmp) / "site"
         write_site([e for e in entries() if e.id != HOSTILE], site, title="trueopen index: the bundled examples")
         browser = pw.chromium.launch(executable_path=chromium_path(), args=[f for f in FLAGS if f != "--headless"])
-        page = browser.new_page(viewport={"width": 1280, "height": 560})
+        page = browser.new_page(viewport={"width": 1720, "height": 520})
         page.goto((site / "index.html").as_uri())
         page.locator("#releases tbody input[type=checkbox]").nth(0).check()
         page.locator("#releases tbody input[type=checkbox]").nth(2).check()

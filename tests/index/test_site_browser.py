@@ -252,7 +252,7 @@ def test_phone_scrolls_the_table_not_the_page(watched, tmp_path) -> None:
 
 def test_contrast_of_labels_and_text(watched) -> None:
     page = watched().open("index.html")
-    ratios = page.evaluate("""() => Array.from(document.querySelectorAll('.summary li, #releases .tag, #releases a, #status, .compare, th button')).map(el => {
+    ratios = page.evaluate("""() => Array.from(document.querySelectorAll('.summary li, #releases .tag, #releases a, #releases td, #status, .compare, th button')).map(el => {
         const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => v / 255).map(c => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
         const lum = s => { const [r, g, b] = rgb(s); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
         let bg = el, c = 'rgba(0, 0, 0, 0)';
@@ -270,3 +270,47 @@ def test_index_prints(watched) -> None:
     assert not page.locator("#controls").is_visible()
     pdf = page.pdf(format="A4", landscape=True)
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000 and w.errors == []
+
+
+def test_a_long_index_lays_out_a_window_and_sorts_and_filters_all_rows(chromium, tmp_path) -> None:
+    from trueopen.index.site import PAGE
+
+    base = entries()
+    many = [base[k % 3].model_copy(update={"id": f"https://huggingface.co/org/m{k:04d}"}) for k in range(PAGE * 2 + 50)]
+    write_site(many, tmp_path / "long")
+    w = Watched(chromium, tmp_path / "long")
+    try:
+        page = w.open("index.html")
+        rows = page.locator("#releases tbody tr:not([hidden])")
+        assert rows.count() == PAGE
+        assert page.locator("#status").inner_text() == f"{PAGE} of {len(many)} matching releases shown ({len(many)} in all)"
+        page.locator("#more").click()
+        assert rows.count() == PAGE * 2
+        # A sort orders every row, not only the shown ones: the last release by name comes first.
+        page.locator("#releases thead th", has_text="Release").locator("button").click()
+        assert _column(page, 1)[0] == "org/m0449" and len(_column(page, 1)) == PAGE * 2
+        page.locator("#releases thead th", has_text="MOF class").locator("button").click()
+        assert _column(page, 5)[:5] == ["Class I"] * 5
+        # A filter searches every row, shown or not.
+        page.fill("#f-text", "org/m0447")
+        assert _column(page, 1) == ["org/m0447"] and page.locator("#more").is_hidden()
+        page.fill("#f-text", "")
+        page.locator("#all").click()
+        assert rows.count() == len(many) and page.locator("#all").is_hidden()
+        assert w.errors == [] and w.outside() == []
+    finally:
+        w.close()
+
+
+def test_without_javascript_every_row_of_a_long_index_shows(chromium, tmp_path) -> None:
+    from trueopen.index.site import PAGE
+
+    base = entries()
+    many = [base[0].model_copy(update={"id": f"https://huggingface.co/org/m{k:04d}"}) for k in range(PAGE + 20)]
+    write_site(many, tmp_path / "long")
+    w = Watched(chromium, tmp_path / "long", javascript=False)
+    try:
+        page = w.open("index.html")
+        assert page.locator("#releases tbody tr").evaluate_all("rs => rs.filter(r => r.offsetParent !== null).length") == PAGE + 20
+    finally:
+        w.close()

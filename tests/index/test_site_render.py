@@ -16,7 +16,7 @@ import pytest
 from site_examples import HOSTILE, entries
 from trueopen.index import site as site_mod
 from trueopen.index.entry import IndexEntry
-from trueopen.index.records import json_schema, publisher
+from trueopen.index.records import IndexRecord, json_schema, publisher
 from trueopen.index.site import slugs, write_site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,7 +137,7 @@ def test_hostile_strings_are_escaped(built) -> None:
     data = compare.split('<script type="application/json" id="data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data and json.loads(data)["releases"][slug]["id"] == HOSTILE
     # The only script elements are the page's own.
-    assert compare.count("<script") == 2 and page.count("<script") == 1
+    assert compare.count("<script") == 2 and page.count("<script") == 2
 
 
 def test_release_page_wraps_the_report_with_history_and_external(built) -> None:
@@ -150,7 +150,9 @@ def test_release_page_wraps_the_report_with_history_and_external(built) -> None:
     assert "datasets</code>: present &rarr; -" in hist
     ext = page.split('id="external"', 1)[1].split("</section>", 1)[0]
     assert "self-reported Class I; the files show no training data" in ext
-    assert "Model Openness Tool (self-reported): Class I" in ext and "12 / 28" in ext
+    assert "Model Openness Tool (self-reported): Class I" in ext and "graded by hand): 12 / 28" in ext
+    assert "<th scope=\"row\">Datasets</th><td>CC-BY-4.0</td><td>open</td>" in ext and "<th scope=\"row\">Base model data</th><td>closed</td>" in ext
+    assert 'href="https://osai-index.eu/model/openwashed" rel="nofollow noreferrer"' in ext and "producer: Acme" in ext
     plain = (built / "releases" / "huggingface.co-trueopen-examples-fully-open.html").read_text()
     assert "No earlier audit is stored" in plain and "has a record matched" in plain
 
@@ -158,10 +160,13 @@ def test_release_page_wraps_the_report_with_history_and_external(built) -> None:
 def test_external_block_tolerates_odd_shapes(tmp_path) -> None:
     base = entries()[0]
     odd = [base.model_copy(update={"id": f"https://x.org/a/{i}", "external": ext})
-           for i, ext in enumerate([{"mot": "Class II"}, {"disagreements": "not a list", "eu_index": 7}, {"mot": {"class": None}}, {}])]
+           for i, ext in enumerate([{"mot": "Class II"}, {"disagreements": "not a list", "eu_index": 7}, {"mot": {"class": None}}, {},
+                                           {"mot": {"url": "javascript:alert(1)", "components": ["x", {"open": "?"}]}, "candidates": None}])]
     write_site(odd, tmp_path / "s")
     assert "Model Openness Tool (self-reported)" in (tmp_path / "s" / "releases" / "x.org-a-0.html").read_text()
     assert "value: 7" in (tmp_path / "s" / "releases" / "x.org-a-1.html").read_text()
+    odd_page = (tmp_path / "s" / "releases" / "x.org-a-4.html").read_text()
+    assert "url: javascript:alert(1)</li>" in odd_page and "href=\"javascript" not in odd_page
 
 
 def test_compare_data_is_compact_and_complete(built) -> None:
@@ -190,7 +195,8 @@ def test_records_match_the_committed_schema(built) -> None:
         validator.validate(json.loads(line))
     washed = next(json.loads(x) for x in lines if "acme/openwashed" in x)
     assert washed["audit"]["verdicts"]["mof"]["class"] == "Unclassified" and washed["error"] is None
-    assert set(washed) == {"id", "target", "revision", "audited_at", "trueopen_version", "audit", "external", "error"}
+    assert list(washed) == ["id", "target", "revision", "audited_at", "trueopen_version", "audit", "external", "error"]
+    assert list(washed) == list(IndexRecord.model_fields)
     with open(built / "records.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 5 and list(rows[0]) == list(committed["$defs"]["IndexRow"]["properties"])
@@ -247,3 +253,34 @@ def test_an_unreadable_audit_record_becomes_an_error_page(tmp_path) -> None:
     write_site([bad], tmp_path / "s")
     page = (tmp_path / "s" / "releases" / "h-o-bad.html").read_text()
     assert "the audit record does not read" in page
+
+
+def test_many_releases_render_in_parallel_the_same_bytes(tmp_path, monkeypatch) -> None:
+    many = [entries()[k % 5].model_copy(update={"id": f"https://huggingface.co/org/m{k:03d}"}) for k in range(24)]
+    write_site(many, tmp_path / "serial")
+    monkeypatch.setattr(site_mod, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(site_mod.os, "cpu_count", lambda: 2)
+    write_site(many, tmp_path / "forked")
+    files = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*") if p.is_file())
+    assert len(files) == 24 + 4
+    for f in files:
+        assert (tmp_path / "serial" / f).read_bytes() == (tmp_path / "forked" / f).read_bytes(), f
+
+
+def test_an_output_that_is_a_file_or_unwritable_is_a_one_line_error(tmp_path) -> None:
+    from trueopen.errors import InputError
+
+    f = tmp_path / "file"
+    f.write_text("mine")
+    with pytest.raises(InputError, match="exists and is not a folder"):
+        write_site(entries()[:1], f)
+    assert f.read_text() == "mine"
+    with pytest.raises(InputError, match="cannot write the site there"):
+        write_site(entries()[:1], f / "sub" / "site")
+    site = tmp_path / "site"
+    write_site(entries()[:1], site)
+    (site / "mine.txt").write_text("kept")
+    (site / "releases" / "stale.html").write_text("old")
+    write_site(entries()[1:2], site)
+    assert (site / "mine.txt").read_text() == "kept"
+    assert sorted(p.name for p in (site / "releases").iterdir()) == ["huggingface.co-trueopen-examples-open-weights.html"]

@@ -84,11 +84,11 @@ def canonical_audit(audit: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**audit, "verdicts": {**audit["verdicts"], "mof": fixed}}
 
 
-def record_of(entry: IndexEntry) -> IndexRecord:
-    """The records.jsonl line of an entry."""
-    return IndexRecord(id=entry.id, target=entry.target, revision=entry.revision, audited_at=entry.audited_at,
-                       trueopen_version=entry.trueopen_version, audit=canonical_audit(entry.audit), external=entry.external,
-                       error=entry.error)
+def record_line(entry: IndexEntry) -> dict[str, Any]:
+    """The records.jsonl line of an entry: IndexRecord's fields, in its order."""
+    return {"id": entry.id, "target": entry.target, "revision": entry.revision, "audited_at": entry.audited_at,
+            "trueopen_version": entry.trueopen_version, "audit": canonical_audit(entry.audit), "external": entry.external,
+            "error": entry.error}
 
 
 _OWNER = re.compile(r"^(?:[a-z][a-z0-9+.-]*://(?:[^/@]*@)?[^/]+/|[^/@\s]+@[^:/\s]+:)([^/\s]+)/[^/\s]+", re.I)

@@ -18,19 +18,21 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import pydantic_core
 from pydantic import ValidationError
 
 from trueopen.index.entry import IndexEntry
-from trueopen.index.records import (LABEL_ORDER, MOF_ORDER, SAFETY_ORDER, IndexRow, record_of, row_of)
+from trueopen.index.records import LABEL_ORDER, MOF_ORDER, SAFETY_ORDER, IndexRow, record_line, row_of
 
 SLUG_MAX = 80
+PAGE = 200  # rows the index lays out at once with JavaScript on (index.js: PAGE)
 # Rendering one release page costs 1-4 ms (the HTML report); past this many releases the pages
 # are rendered by one process per core (10,000 pages: see benchmarks/RESULTS.md, "index site").
 PARALLEL_FROM = 500
@@ -111,20 +113,39 @@ def _audit_view(entry: IndexEntry) -> tuple[Any, str | None]:
 
 
 def _external(ext: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The external block reduced to what the page shows, tolerant of missing or odd keys."""
+    """The external block (trueopen.index.external's shape: mot, eu_index, disagreements,
+    candidates) reduced to what the page shows, tolerant of missing or odd keys."""
     if not isinstance(ext, dict) or not ext:
         return None
 
-    def scalars(d: Any) -> list[tuple[str, str]]:
-        if isinstance(d, dict):
-            return [(str(k), str(v)) for k, v in d.items() if isinstance(v, (str, int, float, bool)) and v != ""]
-        return [("value", str(d))] if isinstance(d, (str, int, float)) else []
+    def text(v: Any) -> str | None:
+        return str(v) if isinstance(v, (str, int, float, bool)) and v != "" else None
 
-    dis = ext.get("disagreements")
+    def record(d: Any, skip: tuple[str, ...]) -> dict[str, Any] | None:
+        if not d:
+            return None
+        if not isinstance(d, dict):
+            return {"facts": [("value", str(d))], "links": [], "rows": []}
+        facts = [(str(k), t) for k, v in d.items() if k not in skip and (t := text(v)) is not None
+                 and not t.startswith(("https://", "http://"))]
+        links = [(str(k), str(v)) for k, v in d.items() if isinstance(v, str) and v.startswith(("https://", "http://"))]
+        links += [(str(k), u) for k, v in d.items() if isinstance(v, list) for u in v if isinstance(u, str) and u.startswith(("https://", "http://"))]
+        rows = []
+        for item in d.get("components") or d.get("dimensions") or []:
+            if isinstance(item, dict):
+                rows.append([text(item.get("name")) or text(item.get("id")) or "-",
+                             text(item.get("license")) or text(item.get("grade")) or "-",
+                             {True: "open", False: "not open"}.get(item.get("open"), "")])
+        return {"facts": facts, "links": links, "rows": rows}
+
+    mot, eu = ext.get("mot"), ext.get("eu_index")
+    dis, cand = ext.get("disagreements"), ext.get("candidates")
     return {"disagreements": [str(x) for x in dis] if isinstance(dis, list) else [],
-            "mot": scalars(ext.get("mot")) if ext.get("mot") else [],
-            "eu_index": scalars(ext.get("eu_index")) if ext.get("eu_index") else [],
-            "mot_class": ext["mot"].get("class") if isinstance(ext.get("mot"), dict) else None}
+            "candidates": [str(x) for x in cand] if isinstance(cand, list) else [],
+            "mot": record(mot, ("class", "components")), "mot_class": mot.get("class") if isinstance(mot, dict) else None,
+            "eu_index": record(eu, ("dimensions", "grades", "score", "max_score")),
+            "eu_score": f"{eu['score']:g} / {eu['max_score']:g}" if isinstance(eu, dict) and isinstance(eu.get("score"), (int, float))
+            and isinstance(eu.get("max_score"), (int, float)) else None}
 
 
 def _history(entry: IndexEntry) -> list[dict[str, Any]]:
@@ -149,9 +170,43 @@ def render_release(entry: IndexEntry, row: IndexRow, title: str) -> str:
         v=view(audit), sev=SEVERITY_TONE, schema_version=audit.schema_version, **extra).rstrip("\n") + "\n"
 
 
-def _render_chunk(items: list[tuple[IndexEntry, IndexRow, str, str]], title: str, folder: str) -> None:
-    for entry, row, slug, _ in items:
+def _render_chunk(items: list[tuple[IndexEntry, IndexRow, str]], title: str, folder: str) -> None:
+    for entry, row, slug in items:
         _write(Path(folder) / f"{slug}.html", render_release(entry, row, title))
+
+
+# The pages a forked worker renders: set before the pool forks, so the entries (30 kB of audit
+# JSON each) are inherited instead of pickled to the workers.
+_JOB: tuple[list[tuple[IndexEntry, IndexRow, str]], str, str] | None = None
+
+
+def _render_range(start: int, stop: int) -> None:
+    assert _JOB is not None
+    items, title, folder = _JOB
+    _render_chunk(items[start:stop], title, folder)
+
+
+def _render_pages(items: list[tuple[IndexEntry, IndexRow, str]], title: str, folder: str, meanwhile: Callable[[], None]) -> None:
+    """Every release page, and `meanwhile` (the other files) in this process; from PARALLEL_FROM
+    pages, by one forked process per core (at most 8) while this one runs `meanwhile`."""
+    global _JOB
+    import multiprocessing
+
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        _render_chunk(items, title, folder)
+        meanwhile()
+        return
+    size = -(-len(items) // (workers * 4))
+    _JOB = (items, title, folder)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_render_range, i, i + size) for i in range(0, len(items), size)]
+            meanwhile()
+            for f in futures:
+                f.result()
+    finally:
+        _JOB = None
 
 
 def _write(path: Path, text: str) -> None:
@@ -238,16 +293,27 @@ def _options(values: Iterator[str], order: Sequence[str] = ()) -> list[str]:
 
 def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen index") -> None:
     """Write the site into `out` (created): every file is rendered into a temporary folder beside
-    it first, then moved in, so a failure leaves no half page."""
+    it first, then moved in, so a failure leaves no half page. In `out`, index.html, compare.html,
+    records.jsonl, records.csv and the releases/ folder are replaced; other files are left alone.
+    InputError (one line) when `out` cannot be written."""
+    from trueopen.errors import InputError
+
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; the site needs a folder")
     entries = sorted(entries, key=lambda e: (e.id, e.target, e.audited_at, e.revision or ""))
     rows = [row_of(e) for e in entries]
     names = slugs([e.id for e in entries])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as e:
+        raise InputError(f"{out}: cannot write the site there ({e.strerror or e})") from None
     try:
         _render_all(entries, rows, names, tmp, title)
         _move_in(tmp, out)
+    except OSError as e:
+        raise InputError(f"{out}: writing the site failed ({e.strerror or e}); the files already there are unchanged") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -255,34 +321,33 @@ def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueop
 def _render_all(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], names: Sequence[str], tmp: Path, title: str) -> None:
     env = _env()
     (tmp / "releases").mkdir()
-    items = [(e, r, s, "") for e, r, s in zip(entries, rows, names, strict=True)]
-    workers = min(os.cpu_count() or 1, 8)
-    if len(items) >= PARALLEL_FROM and workers > 1:
-        size = -(-len(items) // (workers * 4))
-        with ProcessPoolExecutor(workers) as pool:
-            for f in [pool.submit(_render_chunk, items[i:i + size], title, str(tmp / "releases")) for i in range(0, len(items), size)]:
-                f.result()
-    else:
-        _render_chunk(items, title, str(tmp / "releases"))
 
-    counts = Counter(r.label for r in rows)
-    summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE[lab]} for lab in (*LABEL_ORDER, "error") if counts[lab]]
-    table = [{"r": r, "slug": s, "name": _name(r.id), "rev": _short_rev(r.revision), "tone": LABEL_TONE.get(r.label, "none"),
-              "sortkey": json.dumps(_sort_keys(r), ensure_ascii=False, separators=(",", ":"))}
-             for r, s in zip(rows, names, strict=True)]
-    js, js_hash = _script("index.js")
-    _write(tmp / "index.html", env.get_template("index/index.html.j2").render(
-        title=title, rows=table, total=len(rows), summary=summary, script=js, script_hash=js_hash,
-        labels=_options((r.label for r in rows), (*LABEL_ORDER, "error")),
-        licences=_options(r.license for r in rows), safeties=_options((r.safety for r in rows), SAFETY_ORDER),
-        version=entries[0].trueopen_version if entries else "").rstrip("\n") + "\n")
-    cjs, cjs_hash = _script("compare.js")
-    _write(tmp / "compare.html", env.get_template("index/compare.html.j2").render(
-        title=title, data=_json_in_html(_compare_data(entries, rows, names)), script=cjs, script_hash=cjs_hash).rstrip("\n") + "\n")
-    with open(tmp / "records.jsonl", "w", encoding="utf-8", newline="\n") as f:
-        for e in entries:
-            f.write(json.dumps(record_of(e).model_dump(mode="json"), ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
-    _write(tmp / "records.csv", _csv(rows))
+    def others() -> None:
+        counts = Counter(r.label for r in rows)
+        summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE[lab]} for lab in (*LABEL_ORDER, "error") if counts[lab]]
+        table = [{"r": r, "slug": s, "name": _name(r.id), "rev": _short_rev(r.revision), "tone": LABEL_TONE.get(r.label, "none"),
+                  "sortkey": json.dumps(_sort_keys(r), separators=(",", ":"))}
+                 for r, s in zip(rows, names, strict=True)]
+        js, js_hash = _script("index.js")
+        head, head_hash = _script("head.js")
+        _write(tmp / "index.html", env.get_template("index/index.html.j2").render(
+            title=title, rows=table, total=len(rows), summary=summary, script=js, script_hash=f"{head_hash} {js_hash}",
+            head_script=head, page=PAGE,
+            labels=_options((r.label for r in rows), (*LABEL_ORDER, "error")),
+            licences=_options(r.license for r in rows), safeties=_options((r.safety for r in rows), SAFETY_ORDER),
+            version=entries[0].trueopen_version if entries else "").rstrip("\n") + "\n")
+        cjs, cjs_hash = _script("compare.js")
+        _write(tmp / "compare.html", env.get_template("index/compare.html.j2").render(
+            title=title, data=_json_in_html(_compare_data(entries, rows, names)), script=cjs, script_hash=cjs_hash).rstrip("\n") + "\n")
+        with open(tmp / "records.jsonl", "w", encoding="utf-8", newline="\n") as f:
+            for e in entries:
+                # IndexRecord's fields as a plain dict (validating 30 kB of audit through the model
+                # cost 5 s for 10,000 records), written by pydantic_core: the audit keeps its own
+                # field order (the record's contract).
+                f.write(pydantic_core.to_json(record_line(e)).decode() + "\n")
+        _write(tmp / "records.csv", _csv(rows))
+
+    _render_pages(list(zip(entries, rows, names, strict=True)), title, str(tmp / "releases"), others)
 
 
 def _move_in(tmp: Path, out: Path) -> None:
