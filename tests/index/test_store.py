@@ -191,3 +191,14 @@ def test_a_corrupt_record_is_a_clear_error(tmp_path) -> None:
 def test_rules_digest_is_stable_and_depends_on_the_rules() -> None:
     assert store_mod.rules_digest() == store_mod.rules_digest()
     assert len(store_mod.rules_digest()) == 64
+
+
+def test_changes_are_kept_once_and_dropped_with_a_replaced_record(tmp_path) -> None:
+    with Store.open(tmp_path / "s.sqlite") as db:
+        a = put(db, content="c1")
+        b = put(db, content="c2")
+        assert db.changes(b.seq, a.seq) is None
+        db.keep_changes(b.seq, a.seq, [{"field": "verdict:label", "before": "x", "after": "y"}])
+        assert db.changes(b.seq, a.seq) == [{"field": "verdict:label", "before": "x", "after": "y"}]
+        put(db, content="c1")  # --refresh of the older state: its cached changes go with it
+        assert db.changes(b.seq, a.seq) is None

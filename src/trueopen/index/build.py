@@ -137,8 +137,11 @@ def reuse_from_store(lines: Sequence[ListLine], options: BuildOptions,
             except (InputError, OSError):
                 return line, None  # the audit will say why, as it does for any failure
 
-        # sqlite3 connections may be shared by threads when calls are serialised: the store's lock does it.
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        # Hub lookups wait on the network: a few at a time. Local ones are CPU work: threads only
+        # contend for the GIL (100 folders: 0.25 s in turn, 0.5 s on 8 threads). The sqlite3
+        # connection is shared by the threads; the store's lock serialises its use.
+        remote = any("://" in line.target or line.with_ for line in lines)
+        with ThreadPoolExecutor(max_workers=8 if remote else 1) as pool:
             for line, hit in pool.map(one, lines):
                 if hit is None:
                     continue
@@ -245,8 +248,14 @@ def stored_history(db, release_id: str) -> list[HistoryStep]:
     steps = []
     for i, m in enumerate(metas):
         older = metas[i + 1] if i + 1 < len(metas) else None
-        changes = ([Change(field=f"{c.kind}:{c.subject}", before=c.old, after=c.new)
-                    for c in compare(audit(older.seq), audit(m.seq))] if older is not None else [])
+        changes: list[Change] = []
+        if older is not None:
+            kept = db.changes(m.seq, older.seq)  # computed once, when first shown
+            if kept is None:
+                kept = [Change(field=f"{c.kind}:{c.subject}", before=c.old, after=c.new).model_dump()
+                        for c in compare(audit(older.seq), audit(m.seq))]
+                db.keep_changes(m.seq, older.seq, kept)
+            changes = [Change.model_validate(c) for c in kept]
         steps.append(HistoryStep(revision=m.revision, revision_date=m.revision_date, audited_at=m.audited_at,
                                  trueopen_version=m.trueopen_version, label=m.label, changes=changes))
     return steps

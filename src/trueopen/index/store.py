@@ -53,6 +53,12 @@ CREATE TABLE IF NOT EXISTS audits (
     UNIQUE (release_id, content, options, trueopen_version, rules_digest)
 );
 CREATE INDEX IF NOT EXISTS audits_by_release ON audits (release_id, seq);
+CREATE TABLE IF NOT EXISTS changes (
+    newer INTEGER NOT NULL REFERENCES audits (seq) ON DELETE CASCADE,
+    older INTEGER NOT NULL REFERENCES audits (seq) ON DELETE CASCADE,
+    data TEXT NOT NULL,
+    PRIMARY KEY (newer, older)
+);
 """
 
 
@@ -98,13 +104,19 @@ def default_path() -> Path:
     return base / "trueopen" / "store.sqlite"
 
 
+# Data files that shape renderings or the index, not audits: changing them keeps stored audits.
+NOT_RULES = ("templates", "external", "schemas")
+
+
 @cache
 def rules_digest() -> str:
-    """sha256 of every rules file trueopen ships (src/trueopen/data): new rules, new audits."""
+    """sha256 of every rules file trueopen ships (src/trueopen/data, but for templates, the
+    external indexes' data and vendored schemas): new rules, new audits."""
     root = Path(__file__).resolve().parents[1] / "data"
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts:
+        rel = p.relative_to(root).parts
+        if p.is_file() and "__pycache__" not in rel and rel[0] not in NOT_RULES:
             h.update(p.relative_to(root).as_posix().encode() + b"\0")
             h.update(hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()
@@ -213,9 +225,11 @@ class Store:
         """Store one audit (replacing the same key's earlier record, as --refresh does); atomic."""
         blob = zlib.compress(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode(), 6)
         with self._transaction():
-            self._conn.execute("DELETE FROM audits WHERE release_id = ? AND content = ? AND options = ? AND "
-                               "trueopen_version = ? AND rules_digest = ?",
-                               (release_id, content, options, trueopen_version, rules))
+            key = (release_id, content, options, trueopen_version, rules)
+            where = "release_id = ? AND content = ? AND options = ? AND trueopen_version = ? AND rules_digest = ?"
+            self._conn.execute(f"DELETE FROM changes WHERE newer IN (SELECT seq FROM audits WHERE {where}) "
+                               f"OR older IN (SELECT seq FROM audits WHERE {where})", key + key)
+            self._conn.execute(f"DELETE FROM audits WHERE {where}", key)
             cur = self._conn.execute(
                 "INSERT INTO audits (release_id, target, revision, revision_kind, revision_date, content, options, "
                 "trueopen_version, rules_digest, audited_at, label, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -245,6 +259,18 @@ class Store:
         if row is None:
             raise InputError(f"{self.path}: no stored record {seq}")
         return self._row(row).record
+
+    def changes(self, newer: int, older: int) -> list | None:
+        """The changes between two stored audits, as kept by `keep_changes`, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT data FROM changes WHERE newer = ? AND older = ?", (newer, older)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def keep_changes(self, newer: int, older: int, changes: list) -> None:
+        """Keep the changes between two stored audits (records never change, so neither do these)."""
+        with self._transaction():
+            self._conn.execute("INSERT OR REPLACE INTO changes (newer, older, data) VALUES (?, ?, ?)",
+                               (newer, older, json.dumps(changes, separators=(",", ":"))))
 
     def releases(self) -> list[str]:
         """The identities of every release in the store, sorted."""
