@@ -133,28 +133,65 @@ def test_a_store_from_a_newer_trueopen_is_refused_untouched(tmp_path) -> None:
     assert path.read_bytes() == before
 
 
-def test_an_older_store_is_migrated_step_by_step(tmp_path, monkeypatch) -> None:
+def v1_store(path: Path) -> None:
+    """A store as trueopen wrote it at store version 1 (audits only)."""
+    c = sqlite3.connect(path)
+    for statement in store_mod._statements(store_mod._SCHEMA):
+        c.execute(statement)
+    c.execute("INSERT INTO meta (key, value) VALUES ('store_version', '1')")
+    import json
+    import zlib
+
+    c.execute("INSERT INTO audits (release_id, target, revision, revision_kind, revision_date, content, options, "
+              "trueopen_version, rules_digest, audited_at, label, record) VALUES ('https://x/a', './a', 'fp:1', "
+              "'fingerprint', NULL, 'c1', '{}', '0.1.0', 'r1', 't', 'open-source', ?)",
+              (zlib.compress(json.dumps({"label": "open-source"}).encode()),))
+    c.commit()
+    c.close()
+
+
+def test_a_version_1_store_is_migrated(tmp_path) -> None:
+    path = tmp_path / "s.sqlite"
+    v1_store(path)
+    with Store.open(path) as db:
+        old = db.find("https://x/a", **KEY)
+        assert old is not None and old.record == {"label": "open-source"}
+        new = put(db, content="c2")
+        db.keep_changes(new.seq, old.seq, [])  # the table version 2 added
+        assert db.changes(new.seq, old.seq) == []
+    c = sqlite3.connect(path)
+    assert c.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()[0] == str(store_mod.STORE_VERSION)
+    c.close()
+
+
+def test_a_new_store_takes_every_migration_step(tmp_path, monkeypatch) -> None:
+    ran = []
+    monkeypatch.setitem(store_mod.MIGRATIONS, 2, lambda conn: (ran.append(2), store_mod._v2_changes(conn)))
+    Store.open(tmp_path / "s.sqlite").close()
+    assert ran == [2]
+
+
+def test_a_future_step_runs_once_on_an_existing_store(tmp_path, monkeypatch) -> None:
     path = tmp_path / "s.sqlite"
     with Store.open(path) as db:
         put(db)
     ran = []
 
-    def to_v2(conn: sqlite3.Connection) -> None:
-        ran.append(2)
+    def step(conn: sqlite3.Connection) -> None:
+        ran.append(store_mod.STORE_VERSION)
         conn.execute("ALTER TABLE audits ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(store_mod, "STORE_VERSION", 2)
-    monkeypatch.setitem(store_mod.MIGRATIONS, 2, to_v2)
+    nxt = store_mod.STORE_VERSION + 1
+    monkeypatch.setattr(store_mod, "STORE_VERSION", nxt)
+    monkeypatch.setitem(store_mod.MIGRATIONS, nxt, step)
     with Store.open(path) as db:
         assert [r.record for r in db.history("https://x/a")] == [{"label": "open-source"}]
-    assert ran == [2]
-    c = sqlite3.connect(path)
-    assert c.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()[0] == "2"
-    assert "note" in [r[1] for r in c.execute("PRAGMA table_info(audits)")]
-    c.close()
     with Store.open(path):
         pass
-    assert ran == [2]  # migrated once
+    assert ran == [nxt]  # migrated once
+    c = sqlite3.connect(path)
+    assert "note" in [r[1] for r in c.execute("PRAGMA table_info(audits)")]
+    c.close()
 
 
 def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch) -> None:
@@ -166,12 +203,13 @@ def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch) -> None:
         conn.execute("ALTER TABLE audits ADD COLUMN half TEXT")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(store_mod, "STORE_VERSION", 2)
-    monkeypatch.setitem(store_mod.MIGRATIONS, 2, broken)
+    nxt = store_mod.STORE_VERSION + 1
+    monkeypatch.setattr(store_mod, "STORE_VERSION", nxt)
+    monkeypatch.setitem(store_mod.MIGRATIONS, nxt, broken)
     with pytest.raises(RuntimeError):
         Store.open(path)
     c = sqlite3.connect(path)
-    assert c.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()[0] == "1"
+    assert c.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()[0] == str(nxt - 1)
     assert "half" not in [r[1] for r in c.execute("PRAGMA table_info(audits)")]
     c.close()
 

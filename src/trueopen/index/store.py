@@ -26,14 +26,12 @@ from pathlib import Path
 
 from trueopen.errors import InputError
 
-STORE_VERSION = 1
+STORE_VERSION = 2
 BUSY_TIMEOUT_MS = 60_000
 MAX_RECORD_BYTES = 256 * 2**20  # a decompressed record; larger is refused, not read
 
-# Each step upgrades a store from the version before it (N-1 -> N); a store is migrated in one
-# transaction, step by step, when an older trueopen wrote it.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
-
+# Version 1: the audits. A new store is made at version 1 and brought up to STORE_VERSION by the
+# same steps an older store takes, so every step is exercised by every new store.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audits (
@@ -53,13 +51,18 @@ CREATE TABLE IF NOT EXISTS audits (
     UNIQUE (release_id, content, options, trueopen_version, rules_digest)
 );
 CREATE INDEX IF NOT EXISTS audits_by_release ON audits (release_id, seq);
-CREATE TABLE IF NOT EXISTS changes (
-    newer INTEGER NOT NULL REFERENCES audits (seq) ON DELETE CASCADE,
-    older INTEGER NOT NULL REFERENCES audits (seq) ON DELETE CASCADE,
-    data TEXT NOT NULL,
-    PRIMARY KEY (newer, older)
-);
 """
+
+
+def _v2_changes(conn: sqlite3.Connection) -> None:
+    """Version 2: the changes between consecutive audits, kept once computed (history, site)."""
+    conn.execute("CREATE TABLE changes (newer INTEGER NOT NULL, older INTEGER NOT NULL, data TEXT NOT NULL, "
+                 "PRIMARY KEY (newer, older))")
+
+
+# Each step upgrades a store from the version before it (N-1 -> N); a store is migrated in one
+# transaction, step by step, when an older trueopen wrote it.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _v2_changes}
 
 
 @dataclass(frozen=True)
@@ -177,10 +180,11 @@ class Store:
             if version is None:
                 for statement in _statements(_SCHEMA):
                     c.execute(statement)
-                c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_version', ?)", (str(STORE_VERSION),))
-            else:
-                for step in range(version + 1, STORE_VERSION + 1):
-                    MIGRATIONS[step](c)
+                c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_version', '1')")
+                version = 1
+            for step in range(version + 1, STORE_VERSION + 1):
+                MIGRATIONS[step](c)
+            if version != STORE_VERSION:
                 c.execute("UPDATE meta SET value = ? WHERE key = 'store_version'", (str(STORE_VERSION),))
 
     def _version(self) -> int | None:
