@@ -1,0 +1,28 @@
+"""Publishing: an unchanged rebuild leaves the site as it is; any change rewrites it."""
+
+from __future__ import annotations
+
+import shutil
+
+from builders import EXAMPLES
+from trueopen.index.build import BuildOptions, ListLine, build
+from trueopen.index.publish import MARKER, publish
+
+
+def test_an_unchanged_rebuild_writes_nothing_and_a_change_rewrites(tmp_path) -> None:
+    rel = tmp_path / "rel"
+    shutil.copytree(EXAMPLES / "open-weights", rel)
+    store, site = tmp_path / "s.sqlite", tmp_path / "site"
+    lines = [ListLine(1, str(rel))]
+    assert publish(build(lines, BuildOptions(store=store, jobs=1)), site) is True
+    assert (site / MARKER).is_file()
+    stamp = (site / "index.html").stat().st_mtime_ns
+    assert publish(build(lines, BuildOptions(store=store, jobs=1)), site) is False
+    assert (site / "index.html").stat().st_mtime_ns == stamp
+    (rel / "README.md").write_text((rel / "README.md").read_text() + "\nNow with more words.\n")
+    entries = build(lines, BuildOptions(store=store, jobs=1))
+    assert len(entries[0].history) == 2
+    assert publish(entries, site) is True
+    assert publish(entries, site, title="another title") is True  # the title is part of the site
+    (site / "records.csv").unlink()
+    assert publish(entries, site, title="another title") is True  # a missing file is written again
