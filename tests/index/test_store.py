@@ -240,3 +240,13 @@ def test_changes_are_kept_once_and_dropped_with_a_replaced_record(tmp_path) -> N
         assert db.changes(b.seq, a.seq) == [{"field": "verdict:label", "before": "x", "after": "y"}]
         put(db, content="c1")  # --refresh of the older state: its cached changes go with it
         assert db.changes(b.seq, a.seq) is None
+
+
+def test_processes_creating_the_same_store_at_once(tmp_path) -> None:
+    path = tmp_path / "new.sqlite"
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, "5"], stderr=subprocess.PIPE, text=True)
+             for name in ("a", "b", "c", "d")]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    with Store.open(path) as db:
+        assert db.releases() == [f"https://x/{n}" for n in "abcd"]

@@ -176,7 +176,12 @@ class Store:
         c.execute("PRAGMA journal_mode = WAL")
         c.execute("PRAGMA synchronous = NORMAL")
         with self._transaction():
+            # Read again under the write lock: another process may have made the store meanwhile.
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             version = self._version() if "meta" in tables else None
+            if version is not None and version > STORE_VERSION:
+                raise InputError(f"{self.path}: store version {version} was written by a newer trueopen (this one "
+                                 f"reads up to {STORE_VERSION}); it was left untouched")
             if version is None:
                 for statement in _statements(_SCHEMA):
                     c.execute(statement)
