@@ -52,7 +52,7 @@ def identify(release: Release, given_id: str | None = None) -> Identity:
 def _fingerprint(release: Release) -> str:
     """sha256 over every file's path, size and mtime (sizes alone for sources without a folder)."""
     h = hashlib.sha256()
-    folders = release.folders()
+    folders = [(label, str(folder)) for label, folder in release.folders()]  # strings: pathlib doubled the cost
     for f in release.files:
         mtime = 0
         for label, folder in folders:
@@ -60,7 +60,7 @@ def _fingerprint(release: Release) -> str:
                 continue
             rel = f.path[len(label) + 1:] if label else f.path
             try:
-                mtime = os.stat(folder / rel).st_mtime_ns
+                mtime = os.stat(os.path.join(folder, rel)).st_mtime_ns
                 break
             except OSError:
                 continue
