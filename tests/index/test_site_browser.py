@@ -189,6 +189,11 @@ def test_compare_shows_the_chosen_releases_with_differences_marked(watched) -> N
     same = table.locator("tr:not(.diff) th[scope=row]").all_inner_texts()
     assert "Safety" in same and "differs" not in " ".join(same)
     assert "rows differ" in table.locator("caption").inner_text()
+    page.get_by_label("Show only the rows that differ").check()
+    shown = table.locator("tbody tr:visible th[scope=row]").all_inner_texts()
+    assert "Safety" not in shown and any(t.startswith("Label") for t in shown)
+    page.get_by_label("Show only the rows that differ").uncheck()
+    assert "Safety" in table.locator("tbody tr:visible th[scope=row]").all_inner_texts()
     # The choice is in the address: a new page with the same URL shows the same view.
     other = watched().open(page.url.split(w.root, 1)[1])
     assert other.locator("#compare-table thead th").all_inner_texts() == heads
