@@ -319,3 +319,17 @@ def test_without_javascript_every_row_of_a_long_index_shows(chromium, tmp_path) 
         assert page.locator("#releases tbody tr").evaluate_all("rs => rs.filter(r => r.offsetParent !== null).length") == PAGE + 20
     finally:
         w.close()
+
+
+def test_an_empty_index_loads_cleanly(chromium, tmp_path) -> None:
+    write_site([], tmp_path / "empty")
+    w = Watched(chromium, tmp_path / "empty")
+    try:
+        page = w.open("index.html")
+        assert page.locator("#status").inner_text() == "0 of 0 releases shown"
+        page.locator("#releases thead th", has_text="Label").locator("button").click()
+        w.open("compare.html#ids=a,b")
+        assert w.page.locator("#empty").is_visible()
+        assert w.errors == [] and w.outside() == []
+    finally:
+        w.close()

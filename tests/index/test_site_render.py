@@ -284,3 +284,12 @@ def test_an_output_that_is_a_file_or_unwritable_is_a_one_line_error(tmp_path) ->
     write_site(entries()[1:2], site)
     assert (site / "mine.txt").read_text() == "kept"
     assert sorted(p.name for p in (site / "releases").iterdir()) == ["huggingface.co-trueopen-examples-open-weights.html"]
+
+
+def test_an_empty_index_is_a_valid_site(tmp_path) -> None:
+    write_site([], tmp_path / "empty")
+    page = (tmp_path / "empty" / "index.html").read_text()
+    assert "0 releases" in page and _rows(page) == []
+    assert (tmp_path / "empty" / "records.jsonl").read_text() == ""
+    assert (tmp_path / "empty" / "records.csv").read_text().startswith("id,target,publisher,")
+    assert list((tmp_path / "empty" / "releases").iterdir()) == []

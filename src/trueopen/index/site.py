@@ -219,6 +219,7 @@ def _compare_data(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], slugs
     string of codes, component licences as indexes into one shared list, and the weights'
     licence id whose terms are shared once per licence."""
     from trueopen.formats._view import _terms, short
+    from trueopen.licenses import expression_ids
     from trueopen.record import LicenseTerms
 
     components: list[list[str]] = []
@@ -248,8 +249,6 @@ def _compare_data(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], slugs
                 if len(lic_index) > len(licences):
                     licences.append(lic)
             rec["c"], rec["l"] = "".join(codes), cl
-            from trueopen.licenses import expression_ids
-
             weights = by_id.get("model-parameters-final") or {}
             weights_ids = [short(x) for x in expression_ids((weights.get("license") or {}).get("expression") or "")]
             for lf in a.get("licenses") or []:
