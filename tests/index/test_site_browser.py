@@ -304,6 +304,10 @@ def test_a_long_index_lays_out_a_window_and_sorts_and_filters_all_rows(chromium,
         page.fill("#f-text", "org/m0447")
         assert _column(page, 1) == ["org/m0447"] and page.locator("#more").is_hidden()
         page.fill("#f-text", "")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        assert rows.count() == len(many)  # printing shows every matching row
+        page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+        assert rows.count() == PAGE
         page.locator("#all").click()
         assert rows.count() == len(many) and page.locator("#all").is_hidden()
         assert w.errors == [] and w.outside() == []
