@@ -84,9 +84,9 @@ def watched(chromium, site):
 
 
 def _column(page, n: int) -> list[str]:
-    """Visible text of column n (1 = release) in the rows' current order, error rows included."""
+    """Visible text of column n (1 = release: its link) in the rows' current order, error rows included."""
     return page.evaluate("""n => Array.from(document.querySelectorAll('#releases tbody tr')).filter(r => !r.hidden)
-        .map(r => r.cells[n] ? r.cells[n].innerText.trim() : '')""", n)
+        .map(r => r.cells[n] ? (n === 1 ? r.cells[n].querySelector('a') : r.cells[n]).innerText.trim() : '')""", n)
 
 
 def _keep(shot: Path) -> None:
@@ -189,6 +189,8 @@ def test_compare_shows_the_chosen_releases_with_differences_marked(watched) -> N
     same = table.locator("tr:not(.diff) th[scope=row]").all_inner_texts()
     assert "Safety" in same and "differs" not in " ".join(same)
     assert "rows differ" in table.locator("caption").inner_text()
+    mot = table.locator("tr", has=page.locator("th", has_text="Model Openness Tool (self-reported)")).first
+    assert mot.locator("td").all_inner_texts() == ["Class I", "-"] and "differs" in mot.inner_text()
     page.get_by_label("Show only the rows that differ").check()
     shown = table.locator("tbody tr:visible th[scope=row]").all_inner_texts()
     assert "Safety" not in shown and any(t.startswith("Label") for t in shown)

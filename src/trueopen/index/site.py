@@ -230,7 +230,7 @@ def _compare_data(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], slugs
     for entry, row, slug in zip(entries, rows, slugs_, strict=True):
         rec = {"id": entry.id, "v": [row.label, row.mof_class, row.osaid, row.eu_exempt, row.license, row.commercial,
                                      row.safety, row.openwashing, "-" if row.components is None else f"{row.components}/17",
-                                     row.reproducibility, _short_rev(row.revision)]}
+                                     row.reproducibility, _short_rev(row.revision), row.mot_class, _eu_score(entry.external)]}
         a = entry.audit if not row.error else None
         if row.error:
             rec["e"] = row.error
@@ -264,8 +264,16 @@ def _compare_data(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], slugs
             rec["t"] = weights_ids
         releases[slug] = rec
     return {"columns": ["Label", "MOF class", "OSAID conformant", "EU AI Act exemption", "Licence (weights)", "Commercial use",
-                        "Safety", "Openwashing", "Components present", "Ready to rebuild", "Revision"],
+                        "Safety", "Openwashing", "Components present", "Ready to rebuild", "Revision",
+                        "Model Openness Tool (self-reported)", "European Open Source AI Index (by hand)"],
             "components": components, "licences": licences, "terms": terms, "releases": releases}
+
+
+def _eu_score(ext: dict[str, Any] | None) -> str:
+    eu = (ext or {}).get("eu_index") if isinstance(ext, dict) else None
+    if isinstance(eu, dict) and isinstance(eu.get("score"), (int, float)) and isinstance(eu.get("max_score"), (int, float)):
+        return f"{eu['score']:g} / {eu['max_score']:g}"
+    return "-"
 
 
 def _json_in_html(data: Any) -> str:
