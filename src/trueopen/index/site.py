@@ -85,7 +85,7 @@ def _sort_keys(r: IndexRow) -> list[Any]:
     """Sort keys of the table's columns, precomputed so the browser only compares (errors last)."""
     last = "\uffff"
     rank = lambda order, v: order.index(v) if v in order else len(order)  # noqa: E731
-    return [r.id.lower(), r.publisher.lower(), r.revision_date if r.revision_date != "-" else last,
+    return [_name(r.id).lower() + "\u0000" + r.id, r.publisher.lower(), r.revision_date if r.revision_date != "-" else last,
             rank(LABEL_ORDER, r.label), rank(MOF_ORDER, r.mof_class), rank(("yes", "no"), r.osaid),
             rank(("yes", "no"), r.eu_exempt), r.license.lower() if r.license != "-" else last,
             rank(("yes", "conditional", "no", "unknown"), r.commercial), rank(SAFETY_ORDER, r.safety),
@@ -308,7 +308,8 @@ def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueop
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; the site needs a folder")
-    entries = sorted(entries, key=lambda e: (e.id, e.target, e.audited_at, e.revision or ""))
+    # The table's first order: by the name shown (OWNER/NAME), as the Release column sorts.
+    entries = sorted(entries, key=lambda e: (_name(e.id).lower(), e.id, e.target, e.audited_at, e.revision or ""))
     rows = [row_of(e) for e in entries]
     names = slugs([e.id for e in entries])
     try:
