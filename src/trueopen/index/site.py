@@ -321,7 +321,7 @@ def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueop
         _render_all(entries, rows, names, tmp, title)
         _move_in(tmp, out)
     except OSError as e:
-        raise InputError(f"{out}: writing the site failed ({e.strerror or e}); the files already there are unchanged") from None
+        raise InputError(f"{out}: writing the site failed ({e.strerror or e}); no page is left half-written") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -332,7 +332,8 @@ def _render_all(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], names: 
 
     def others() -> None:
         counts = Counter(r.label for r in rows)
-        summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE[lab]} for lab in (*LABEL_ORDER, "error") if counts[lab]]
+        summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE.get(lab, "none")}
+                   for lab in _options(iter(counts), (*LABEL_ORDER, "error"))]
         table = [{"r": r, "slug": s, "name": _name(r.id), "rev": _short_rev(r.revision), "tone": LABEL_TONE.get(r.label, "none"),
                   "sortkey": json.dumps(_sort_keys(r), separators=(",", ":"))}
                  for r, s in zip(rows, names, strict=True)]
