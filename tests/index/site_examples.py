@@ -78,7 +78,7 @@ def screenshot(path: Path = REPO / "docs" / "index.png") -> None:
         site = Path(tmp) / "site"
         write_site([e for e in entries() if e.id != HOSTILE], site, title="trueopen index: the bundled examples")
         browser = pw.chromium.launch(executable_path=chromium_path(), args=[f for f in FLAGS if f != "--headless"])
-        page = browser.new_page(viewport={"width": 1720, "height": 520})
+        page = browser.new_page(viewport={"width": 1760, "height": 570})
         page.goto((site / "index.html").as_uri())
         page.locator("#releases tbody input[type=checkbox]").nth(0).check()
         page.locator("#releases tbody input[type=checkbox]").nth(2).check()

@@ -84,9 +84,9 @@ def watched(chromium, site):
 
 
 def _column(page, n: int) -> list[str]:
-    """Visible text of column n (1 = release) in the rows' current order, error rows included."""
+    """Visible text of column n (1 = release: its link) in the rows' current order, error rows included."""
     return page.evaluate("""n => Array.from(document.querySelectorAll('#releases tbody tr')).filter(r => !r.hidden)
-        .map(r => r.cells[n] ? r.cells[n].innerText.trim() : '')""", n)
+        .map(r => r.cells[n] ? (n === 1 ? r.cells[n].querySelector('a') : r.cells[n]).innerText.trim() : '')""", n)
 
 
 def _keep(shot: Path) -> None:
@@ -189,6 +189,13 @@ def test_compare_shows_the_chosen_releases_with_differences_marked(watched) -> N
     same = table.locator("tr:not(.diff) th[scope=row]").all_inner_texts()
     assert "Safety" in same and "differs" not in " ".join(same)
     assert "rows differ" in table.locator("caption").inner_text()
+    mot = table.locator("tr", has=page.locator("th", has_text="Model Openness Tool (self-reported)")).first
+    assert mot.locator("td").all_inner_texts() == ["Class I", "-"] and "differs" in mot.inner_text()
+    page.get_by_label("Show only the rows that differ").check()
+    shown = table.locator("tbody tr:visible th[scope=row]").all_inner_texts()
+    assert "Safety" not in shown and any(t.startswith("Label") for t in shown)
+    page.get_by_label("Show only the rows that differ").uncheck()
+    assert "Safety" in table.locator("tbody tr:visible th[scope=row]").all_inner_texts()
     # The choice is in the address: a new page with the same URL shows the same view.
     other = watched().open(page.url.split(w.root, 1)[1])
     assert other.locator("#compare-table thead th").all_inner_texts() == heads
@@ -247,7 +254,11 @@ def test_phone_scrolls_the_table_not_the_page(watched, tmp_path) -> None:
     shot = tmp_path / "index-phone.png"
     page.screenshot(path=str(shot))
     _keep(shot)
-    assert w.errors == []
+    for other in ("compare.html#ids=huggingface.co-acme-openwashed,huggingface.co-trueopen-examples-fully-open",
+                  "releases/huggingface.co-acme-openwashed.html", "releases/huggingface.co-acme-gone.html"):
+        page = w.open(other)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, other
+    assert w.errors == [] and w.outside() == []
 
 
 def test_contrast_of_labels_and_text(watched) -> None:
@@ -289,12 +300,20 @@ def test_a_long_index_lays_out_a_window_and_sorts_and_filters_all_rows(chromium,
         # A sort orders every row, not only the shown ones: the last release by name comes first.
         page.locator("#releases thead th", has_text="Release").locator("button").click()
         assert _column(page, 1)[0] == "org/m0449" and len(_column(page, 1)) == PAGE * 2
+        # The work of a sort is bounded by the window, not the index: count the rows it moves.
+        page.evaluate("""() => { window.moved = 0; new MutationObserver(ms => ms.forEach(m => { window.moved += m.addedNodes.length; }))
+            .observe(document.querySelector('#releases tbody'), { childList: true }); }""")
         page.locator("#releases thead th", has_text="MOF class").locator("button").click()
         assert _column(page, 5)[:5] == ["Class I"] * 5
+        assert page.evaluate("window.moved") == PAGE * 2
         # A filter searches every row, shown or not.
         page.fill("#f-text", "org/m0447")
         assert _column(page, 1) == ["org/m0447"] and page.locator("#more").is_hidden()
         page.fill("#f-text", "")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        assert rows.count() == len(many)  # printing shows every matching row
+        page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+        assert rows.count() == PAGE
         page.locator("#all").click()
         assert rows.count() == len(many) and page.locator("#all").is_hidden()
         assert w.errors == [] and w.outside() == []
@@ -312,5 +331,19 @@ def test_without_javascript_every_row_of_a_long_index_shows(chromium, tmp_path) 
     try:
         page = w.open("index.html")
         assert page.locator("#releases tbody tr").evaluate_all("rs => rs.filter(r => r.offsetParent !== null).length") == PAGE + 20
+    finally:
+        w.close()
+
+
+def test_an_empty_index_loads_cleanly(chromium, tmp_path) -> None:
+    write_site([], tmp_path / "empty")
+    w = Watched(chromium, tmp_path / "empty")
+    try:
+        page = w.open("index.html")
+        assert page.locator("#status").inner_text() == "0 of 0 releases shown"
+        page.locator("#releases thead th", has_text="Label").locator("button").click()
+        w.open("compare.html#ids=a,b")
+        assert w.page.locator("#empty").is_visible()
+        assert w.errors == [] and w.outside() == []
     finally:
         w.close()

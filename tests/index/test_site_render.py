@@ -67,7 +67,7 @@ def test_a_row_per_release_with_its_verdicts(built) -> None:
     cells = re.findall(r"<td[^>]*>(.*?)</td>", washed, re.S)
     text = [re.sub(r"<[^>]+>", "", c) for c in cells]
     # pick, release, publisher, revision (date), label, MOF, OSAID, EU, licence, commercial, safety, openwashing, components, ready
-    assert text[1:] == ["acme/openwashed", "acme", "0123456789ab 2026-11-30", "restricted-weights", "Unclassified", "no", "no",
+    assert text[1:] == ["acme/openwashed self-report differs", "acme", "0123456789ab 2026-11-30", "restricted-weights", "Unclassified", "no", "no",
                         "llama-3.1", "conditional", "clean", "strong", "5/17", "not-replayable"]
     fully = next(r for r in rows if "fully-open" in r)
     assert ">Class I<" in fully and ">open-source<" in fully and ">17/17<" in fully and ">replayable<" in fully
@@ -202,9 +202,12 @@ def test_records_match_the_committed_schema(built) -> None:
     assert len(rows) == 5 and list(rows[0]) == list(committed["$defs"]["IndexRow"]["properties"])
     row_schema = {**committed["$defs"]["IndexRow"], "$defs": committed["$defs"]}
     for r in rows:
-        r = {**r, "components": int(r["components"]) if r["components"] else None}
+        r = {**r, "components": int(r["components"]) if r["components"] else None, "disagreements": int(r["disagreements"])}
         jsonschema.validate(r, row_schema)
     assert next(r for r in rows if r["id"].endswith("/gone"))["error"].endswith("(404)")
+    washed_row = next(r for r in rows if r["id"].endswith("/openwashed"))
+    assert washed_row["mot_class"] == "Class I" and washed_row["disagreements"] == "1"
+    assert all(r["disagreements"] == "0" for r in rows if r is not washed_row)
 
 
 def test_same_entries_same_bytes_in_any_order(tmp_path, built) -> None:
@@ -284,3 +287,12 @@ def test_an_output_that_is_a_file_or_unwritable_is_a_one_line_error(tmp_path) ->
     write_site(entries()[1:2], site)
     assert (site / "mine.txt").read_text() == "kept"
     assert sorted(p.name for p in (site / "releases").iterdir()) == ["huggingface.co-trueopen-examples-open-weights.html"]
+
+
+def test_an_empty_index_is_a_valid_site(tmp_path) -> None:
+    write_site([], tmp_path / "empty")
+    page = (tmp_path / "empty" / "index.html").read_text()
+    assert "0 releases" in page and _rows(page) == []
+    assert (tmp_path / "empty" / "records.jsonl").read_text() == ""
+    assert (tmp_path / "empty" / "records.csv").read_text().startswith("id,target,publisher,")
+    assert list((tmp_path / "empty" / "releases").iterdir()) == []

@@ -42,6 +42,9 @@ class IndexRow(BaseModel):
     components: int | None = Field(description="Components present in the files, out of 17; null on error.")
     reproducibility: str = Field(description="Readiness to be rebuilt (replayable, partial, not-replayable), or '-'.")
     error: str = Field(default="", description="One-line reason the audit failed; empty when it did not.")
+    mot_class: str = Field(default="-", description="The class the Model Openness Tool's self-report claims, or '-'.")
+    disagreements: int = Field(default=0, description="How many differences between the external records (Model "
+                               "Openness Tool, European Open Source AI Index) and the audit are spelled out.")
 
 
 class IndexRecord(BaseModel):
@@ -128,6 +131,11 @@ def row_of(entry: IndexEntry) -> IndexRow:
     """The table row of an entry, read from its audit JSON (nothing is recomputed)."""
     base = {"id": entry.id, "target": entry.target, "publisher": publisher(entry.id), "audited_at": entry.audited_at,
             "trueopen_version": entry.trueopen_version}
+    ext = entry.external if isinstance(entry.external, dict) else {}
+    mot = ext.get("mot") if isinstance(ext.get("mot"), dict) else {}
+    dis = ext.get("disagreements")
+    base["mot_class"] = str(mot.get("class") or "-")
+    base["disagreements"] = len(dis) if isinstance(dis, list) else 0
     a = canonical_audit(entry.audit)
     if a is None or entry.error:
         return IndexRow(**base, revision=entry.revision or "-", revision_date=entry.revision_date or "-", label="error",

@@ -85,7 +85,7 @@ def _sort_keys(r: IndexRow) -> list[Any]:
     """Sort keys of the table's columns, precomputed so the browser only compares (errors last)."""
     last = "\uffff"
     rank = lambda order, v: order.index(v) if v in order else len(order)  # noqa: E731
-    return [r.id.lower(), r.publisher.lower(), r.revision_date if r.revision_date != "-" else last,
+    return [_name(r.id).lower() + "\u0000" + r.id, r.publisher.lower(), r.revision_date if r.revision_date != "-" else last,
             rank(LABEL_ORDER, r.label), rank(MOF_ORDER, r.mof_class), rank(("yes", "no"), r.osaid),
             rank(("yes", "no"), r.eu_exempt), r.license.lower() if r.license != "-" else last,
             rank(("yes", "conditional", "no", "unknown"), r.commercial), rank(SAFETY_ORDER, r.safety),
@@ -219,6 +219,7 @@ def _compare_data(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], slugs
     string of codes, component licences as indexes into one shared list, and the weights'
     licence id whose terms are shared once per licence."""
     from trueopen.formats._view import _terms, short
+    from trueopen.licenses import expression_ids
     from trueopen.record import LicenseTerms
 
     components: list[list[str]] = []
@@ -229,7 +230,7 @@ def _compare_data(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], slugs
     for entry, row, slug in zip(entries, rows, slugs_, strict=True):
         rec = {"id": entry.id, "v": [row.label, row.mof_class, row.osaid, row.eu_exempt, row.license, row.commercial,
                                      row.safety, row.openwashing, "-" if row.components is None else f"{row.components}/17",
-                                     row.reproducibility, _short_rev(row.revision)]}
+                                     row.reproducibility, _short_rev(row.revision), row.mot_class, _eu_score(entry.external)]}
         a = entry.audit if not row.error else None
         if row.error:
             rec["e"] = row.error
@@ -248,8 +249,6 @@ def _compare_data(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], slugs
                 if len(lic_index) > len(licences):
                     licences.append(lic)
             rec["c"], rec["l"] = "".join(codes), cl
-            from trueopen.licenses import expression_ids
-
             weights = by_id.get("model-parameters-final") or {}
             weights_ids = [short(x) for x in expression_ids((weights.get("license") or {}).get("expression") or "")]
             for lf in a.get("licenses") or []:
@@ -265,8 +264,16 @@ def _compare_data(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], slugs
             rec["t"] = weights_ids
         releases[slug] = rec
     return {"columns": ["Label", "MOF class", "OSAID conformant", "EU AI Act exemption", "Licence (weights)", "Commercial use",
-                        "Safety", "Openwashing", "Components present", "Ready to rebuild", "Revision"],
+                        "Safety", "Openwashing", "Components present", "Ready to rebuild", "Revision",
+                        "Model Openness Tool (self-reported)", "European Open Source AI Index (by hand)"],
             "components": components, "licences": licences, "terms": terms, "releases": releases}
+
+
+def _eu_score(ext: dict[str, Any] | None) -> str:
+    eu = (ext or {}).get("eu_index") if isinstance(ext, dict) else None
+    if isinstance(eu, dict) and isinstance(eu.get("score"), (int, float)) and isinstance(eu.get("max_score"), (int, float)):
+        return f"{eu['score']:g} / {eu['max_score']:g}"
+    return "-"
 
 
 def _json_in_html(data: Any) -> str:
@@ -301,7 +308,8 @@ def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueop
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; the site needs a folder")
-    entries = sorted(entries, key=lambda e: (e.id, e.target, e.audited_at, e.revision or ""))
+    # The table's first order: by the name shown (OWNER/NAME), as the Release column sorts.
+    entries = sorted(entries, key=lambda e: (_name(e.id).lower(), e.id, e.target, e.audited_at, e.revision or ""))
     rows = [row_of(e) for e in entries]
     names = slugs([e.id for e in entries])
     try:
@@ -313,7 +321,7 @@ def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueop
         _render_all(entries, rows, names, tmp, title)
         _move_in(tmp, out)
     except OSError as e:
-        raise InputError(f"{out}: writing the site failed ({e.strerror or e}); the files already there are unchanged") from None
+        raise InputError(f"{out}: writing the site failed ({e.strerror or e}); no page is left half-written") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -324,7 +332,8 @@ def _render_all(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], names: 
 
     def others() -> None:
         counts = Counter(r.label for r in rows)
-        summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE[lab]} for lab in (*LABEL_ORDER, "error") if counts[lab]]
+        summary = [{"label": lab, "count": counts[lab], "tone": LABEL_TONE.get(lab, "none")}
+                   for lab in _options(iter(counts), (*LABEL_ORDER, "error"))]
         table = [{"r": r, "slug": s, "name": _name(r.id), "rev": _short_rev(r.revision), "tone": LABEL_TONE.get(r.label, "none"),
                   "sortkey": json.dumps(_sort_keys(r), separators=(",", ":"))}
                  for r, s in zip(rows, names, strict=True)]

@@ -4,6 +4,7 @@
   "use strict";
   var data = JSON.parse(document.getElementById("data").textContent);
   var view = document.getElementById("view"), empty = document.getElementById("empty");
+  var only = document.getElementById("only"), onlyWrap = document.getElementById("only-wrap");
   var STATE = { "O": "present, open", "P": "present, not open", "r": "referenced, open", "R": "referenced, not open", "-": "missing" };
 
   function el(tag, attrs, text) {
@@ -45,10 +46,11 @@
   function render() {
     var ids = chosen();
     view.textContent = "";
-    if (ids.length < 2) { empty.hidden = false; document.title = "Compare releases"; return; }
+    if (ids.length < 2) { empty.hidden = false; onlyWrap.hidden = true; document.title = "Compare releases"; return; }
     empty.hidden = true;
+    onlyWrap.hidden = false;
     var rel = ids.map(function (s) { return data.releases[s]; });
-    var wrap = el("div", { "class": "table-wrap" }), table = el("table", { id: "compare-table" });
+    var wrap = el("div", { "class": "table-wrap" }), table = el("table", { id: "compare-table", "class": only.checked ? "only" : "" });
     var cap = el("caption");
     table.appendChild(cap);
     var thead = el("thead"), hr = el("tr");
@@ -94,6 +96,10 @@
     document.title = "Compare: " + rel.map(function (r) { return r.id; }).join(", ");
   }
 
+  only.addEventListener("change", function () {
+    var t = document.getElementById("compare-table");
+    if (t) { t.classList.toggle("only", only.checked); }
+  });
   window.addEventListener("hashchange", render);
   render();
 }());

@@ -95,6 +95,10 @@
   fText.addEventListener("input", applyFilter);
   document.getElementById("controls").addEventListener("submit", function (e) { e.preventDefault(); });
   more.addEventListener("click", function () { limit += PAGE; show(); });
+  // Printing shows every matching row, not only the window; the window comes back after.
+  var screenLimit = null;
+  window.addEventListener("beforeprint", function () { if (screenLimit === null) { screenLimit = limit; limit = n; show(); } });
+  window.addEventListener("afterprint", function () { if (screenLimit !== null) { limit = screenLimit; screenLimit = null; show(); } });
   all.addEventListener("click", function () { limit = n; show(); });
 
   var link = document.getElementById("compare"), picked = [];
