@@ -249,8 +249,83 @@ def test_gpu_devices_are_bound_and_nothing_writable_but_the_copy(tmp_path, monke
     monkeypatch.setattr(sandbox, "gpu_devices", lambda: ["/dev/nvidia0", "/dev/nvidiactl"])
     argv = sandbox.sandbox_argv("bwrap", work=tmp_path / "w", home=tmp_path / "h", read_only=[Path("/opt/py")],
                                 command="true")
-    assert argv[argv.index("--ro-bind") + 1:argv.index("--ro-bind") + 3] == ["/", "/"]
+    binds = [argv[i + 1] for i, a in enumerate(argv) if a == "--ro-bind"]
+    assert "/" not in binds and "/usr" in binds and "/opt/py" in binds  # the system, not the machine
+    assert not any(b.startswith(("/home", "/root", "/work", "/srv", "/mnt", "/run", "/tmp")) for b in binds)
     assert ["--dev-bind", "/dev/nvidia0", "/dev/nvidia0"] == argv[argv.index("/dev/nvidia0") - 1:argv.index("/dev/nvidia0") + 2]
     writable = [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"]
     assert writable == [str(tmp_path / "h"), str(tmp_path / "w")]
     assert "--unshare-all" in argv and argv[-3:] == ["/bin/sh", "-ec", "true"]
+
+
+@needs_bwrap
+def test_the_published_weights_cannot_be_fetched_from_the_release_folder(tmp_path) -> None:
+    rel = small_release(tmp_path / "rel", "")
+    (rel / "step.py").write_text(f"import shutil\nshutil.copy({str(rel / 'model.safetensors')!r}, 'model.safetensors')\n")
+    rep = reproduce(rel, ReplayOptions(yes=True, timeout_seconds=60)).reproduction
+    assert rep.grade == "could-not-run" and any("No such file" in line for line in rep.log_tail), rep.log_tail
+
+
+@needs_bwrap
+def test_a_link_to_the_published_file_is_not_a_rebuilt_file(tmp_path) -> None:
+    rel = small_release(tmp_path / "rel", "")
+    (rel / "step.py").write_text(f"import os\nos.symlink({str(rel / 'model.safetensors')!r}, 'model.safetensors')\n")
+    rep = reproduce(rel, ReplayOptions(yes=True, timeout_seconds=60)).reproduction
+    assert rep.grade == "differs" and rep.files[0].grade == "not-produced" and "link" in rep.files[0].detail
+
+
+@needs_bwrap
+def test_in_memory_folders_count_against_a_limit(tmp_path) -> None:
+    rel = small_release(tmp_path / "rel", "open('/dev/shm/big', 'wb').write(b'0' * 80_000_000)\n")
+    rep = reproduce(rel, ReplayOptions(yes=True, disk_bytes=100_000_000, timeout_seconds=60)).reproduction
+    assert rep.grade == "could-not-run" and any("No space left" in line for line in rep.log_tail), rep.log_tail
+
+
+@needs_bwrap
+def test_scripts_stay_executable(tmp_path) -> None:
+    rel = small_release(tmp_path / "rel", "print('unused')\n", "./run.sh")
+    (rel / "run.sh").write_text("#!/bin/sh\npython -c \"print('ran')\"\n")
+    (rel / "run.sh").chmod(0o755)
+    rep = reproduce(rel, ReplayOptions(yes=True, timeout_seconds=60)).reproduction
+    assert rep.exit_code == 0 and "ran" in rep.log_tail, rep.log_tail
+
+
+def test_a_packages_pth_file_never_runs_outside_the_sandbox(tmp_path, monkeypatch) -> None:
+    """The replay describes its environment from metadata files; it never starts the venv's Python
+    on the host after packages are in it (a .pth line runs at every interpreter start)."""
+    from trueopen.reproduce import replay
+
+    canary = tmp_path / "pth-canary"
+
+    def fake_install(python, site, pins, local, log):
+        (site / "evil.pth").write_text(f"import os; open({str(canary)!r}, 'w').write('ran')\n")
+        return {}
+
+    monkeypatch.setattr(replay, "_install", fake_install)
+    rel = small_release(tmp_path / "rel", "print('ok')\n")
+    rep = reproduce(rel, ReplayOptions(yes=True, sandbox=False, timeout_seconds=60,
+                                       commands=("true",))).reproduction  # no Python started by the recipe
+    assert rep.environment["python"]["version"]
+    assert not canary.exists()
+
+
+@pytest.mark.parametrize("bad", ["--index-url=https://evil.example/simple==1", "x/../../evil==1", "numpy==1 --log=/tmp/x"])
+def test_manifest_packages_that_are_not_pins_are_left_out(bad) -> None:
+    from trueopen.reproduce.manifest import Package, describe_environment
+
+    man = describe_environment()
+    name, _, version = bad.partition("==")
+    evil = man.model_copy(update={"packages": [Package(name=name, version=version), Package(name="numpy", version="2.4.6")]})
+    assert evil.pins() == ["numpy==2.4.6"]
+
+
+def test_a_stated_python_version_is_never_a_path(tmp_path, monkeypatch) -> None:
+    from trueopen.reproduce import replay
+
+    asked = []
+    monkeypatch.setattr(replay.shutil, "which", lambda name: asked.append(name))
+    monkeypatch.setattr(replay, "_run_logged", lambda argv, log, what: (_ for _ in ()).throw(replay._EnvError("stop")))
+    for stated in ("x/evil", "3.10/../../bin/sh", "3.9"):
+        with pytest.raises(replay._EnvError):
+            replay._make_venv(tmp_path / "v", None, stated, tmp_path / "log")
+    assert asked == ["python3.9"]

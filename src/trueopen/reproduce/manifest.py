@@ -104,8 +104,10 @@ class RecipeManifest(_Model):
         return self.model_dump_json(indent=2) + "\n"
 
     def pins(self) -> list[str]:
-        """The packages as exact pins, without the packaging tools."""
-        return [f"{p.name}=={p.version}" for p in self.packages if _canonical(p.name) not in NOT_ENVIRONMENT]
+        """The packages as exact pins, without the packaging tools; a name or version that is not
+        one (`--index-url=...`, a path) is left out, so it can never become a pip option."""
+        return [f"{p.name}=={p.version}" for p in self.packages
+                if _canonical(p.name) not in NOT_ENVIRONMENT and is_pin(f"{p.name}=={p.version}")]
 
 
 def json_schema() -> dict:
@@ -271,6 +273,35 @@ def _interpreter_of(command: list[str] | None) -> str | None:
 def command_line(manifest: RecipeManifest) -> str | None:
     """The captured command as one shell line, or None."""
     return shlex.join(manifest.command.argv) if manifest.command else None
+
+
+PIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,200}[A-Za-z0-9])?==[A-Za-z0-9](?:[A-Za-z0-9.+!_-]{0,100})")
+
+
+def is_pin(text: str) -> bool:
+    """An exact `name==version` requirement and nothing else."""
+    return PIN.fullmatch(text) is not None
+
+
+def installed_packages(site: Path) -> list[Package]:
+    """The distributions installed in a site-packages folder, read from their metadata files only
+    (nothing there is imported or run: a `.pth` file would run code in any interpreter started)."""
+    from importlib import metadata
+
+    found: dict[str, str] = {}
+    for dist in metadata.distributions(path=[str(site)]):
+        name = dist.metadata["Name"]
+        if name and name not in found:
+            found[name] = dist.version
+    return [Package(name=n, version=v) for n, v in sorted(found.items(), key=lambda kv: kv[0].lower())]
+
+
+def describe_venv(venv: Path, site: Path, python_version: str, env: dict[str, str]) -> RecipeManifest:
+    """A manifest of a replay's fresh environment without starting its interpreter (see installed_packages)."""
+    return RecipeManifest(tool=f"trueopen {__version__}",
+                          python=PythonInfo(version=python_version, implementation=platform.python_implementation()),
+                          packages=installed_packages(site), platform=_platform(),
+                          settings={k: env[k] for k in SETTINGS if k in env}, seeds=_seeds(env, []))
 
 
 def _canonical(name: str) -> str:

@@ -25,7 +25,7 @@ from trueopen.errors import InputError
 from trueopen.record import Audit, Evidence, Finding, ReplayLimits, ReplayPlan, Reproduction, WeightsComparison
 from trueopen.release import Release
 from trueopen.reproduce import compare
-from trueopen.reproduce.manifest import describe_environment
+from trueopen.reproduce.manifest import describe_venv, is_pin
 from trueopen.reproduce.sandbox import bubblewrap, run_contained, sandbox_argv
 from trueopen.sources.options import format_size
 
@@ -121,18 +121,22 @@ def _replay(release: Release, plan: ReplayPlan, options: ReplayOptions, limits: 
     outputs = {o.path for o in plan.outputs}
     _copy_release(release, work, skip=outputs)
     try:
-        python = _make_venv(venv, options.python, plan.python, log)
-        installed = _install(venv, python, plan.requirements, options.local_packages, log)
+        python, version = _make_venv(venv, options.python, plan.python, log)
+        site = venv / "lib" / f"python{'.'.join(version.split('.')[:2])}" / "site-packages"
+        installed = _install(python, site, plan.requirements, options.local_packages, log)
     except _EnvError as exc:
         return _result(plan, options, limits, "could-not-run", f"the environment could not be built: {exc}",
                        sandbox=bwrap is not None, log=log)
-    env = {**BASE_ENV, "HOME": str(home), "TMPDIR": str(home), "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-           "VIRTUAL_ENV": str(venv)}
-    environment = describe_environment(str(venv / "bin" / "python"), env=env).model_dump(mode="json")
+    env = {**BASE_ENV, "HOME": str(home), "TMPDIR": "/tmp" if bwrap else str(home),
+           "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin", "VIRTUAL_ENV": str(venv)}
+    # Described from metadata files: the venv's interpreter never starts outside the sandbox once
+    # the release's packages are in it (a package's .pth file runs in every interpreter start).
+    environment = describe_venv(venv, site, version, env).model_dump(mode="json")
     environment["installed_from"] = installed
     script = "\n".join(plan.commands)
     if bwrap is not None:
-        argv = sandbox_argv(bwrap, work=work, home=home, read_only=[venv, _prefix(python)], command=script)
+        argv = sandbox_argv(bwrap, work=work, home=home, read_only=[venv, _prefix(python)], command=script,
+                            tmp_bytes=min(limits.disk_bytes, limits.memory_bytes) // 4)
     else:
         argv = ["/bin/sh", "-ec", script]
     with log.open("a", encoding="utf-8") as fh:
@@ -167,6 +171,11 @@ def _overall(files: list[WeightsComparison]) -> tuple[str, str]:
 def _compare_output(release: Release, path: str, sha256: str | None, work: Path, scratch: Path,
                     options: ReplayOptions) -> WeightsComparison:
     produced = work / path
+    if os.path.lexists(produced) and (produced.is_symlink() or not produced.is_file()
+                                      or not Path(os.path.realpath(produced)).is_relative_to(os.path.realpath(work))):
+        # A link (to the published file, say) is not a rebuilt file: never followed.
+        return WeightsComparison(path=path, grade="not-produced", published_sha256=sha256,
+                                 detail="the replay left a link or a non-file here, not a rebuilt file")
     if sha256 and produced.is_file():
         produced_sha = compare.sha256_file(produced)
         if produced_sha == sha256:  # the published file need not be read (nor, from the Hub, fetched)
@@ -208,7 +217,22 @@ def _copy_one(release: Release, path: str, dest: Path) -> None:
         raise InputError(f"{path}: not a path inside the release")
     dest.parent.mkdir(parents=True, exist_ok=True)
     with release.open(path) as src, dest.open("wb") as out:
+        head = src.read(2)
+        out.write(head)
         shutil.copyfileobj(src, out, COPY_CHUNK)
+    if head == b"#!" or _executable(release, path):
+        dest.chmod(0o755)  # scripts stay runnable (./run.sh); no other mode bit is copied
+
+
+def _executable(release: Release, path: str) -> bool:
+    for label, folder in release.folders():
+        if label and not path.startswith(label + "/"):
+            continue
+        try:
+            return bool(os.stat(folder / (path[len(label) + 1:] if label else path)).st_mode & 0o111)
+        except OSError:
+            return False
+    return False
 
 
 class _EnvError(Exception):
@@ -219,14 +243,21 @@ def _this_python() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def _make_venv(venv: Path, given: str | None, stated: str | None, log: Path) -> Path:
-    """A fresh venv (no pip) from the given interpreter, else python<stated> when on PATH, else this one."""
-    exe = given or (shutil.which(f"python{stated}") if stated and stated != _this_python() else None) or sys.executable
+def _make_venv(venv: Path, given: str | None, stated: str | None, log: Path) -> tuple[Path, str]:
+    """A fresh venv (no pip) from the given interpreter, else python<stated> when on PATH, else this
+    one; with the Python version it reports in pyvenv.cfg. The stated version comes from the release:
+    only `3.N` is looked up (never a path)."""
+    wanted = stated if stated and re.fullmatch(r"3\.\d{1,2}", stated) and stated != _this_python() else None
+    exe = given or (shutil.which(f"python{wanted}") if wanted else None) or sys.executable
     _run_logged([exe, "-m", "venv", "--without-pip", str(venv)], log, "create the virtual environment")
     python = venv / "bin" / "python"
-    if not python.exists():
+    cfg = venv / "pyvenv.cfg"
+    if not python.exists() or not cfg.is_file():
         raise _EnvError(f"{exe} made no interpreter in the virtual environment")
-    return python
+    m = re.search(r"^version(?:_info)?\s*=\s*(\d+\.\d+\.\d+)", cfg.read_text(encoding="utf-8", errors="replace"), re.M)
+    if not m:
+        raise _EnvError(f"{cfg}: no Python version in it")
+    return python, m.group(1)
 
 
 def _prefix(python: Path) -> Path:
@@ -234,22 +265,15 @@ def _prefix(python: Path) -> Path:
     return Path(os.path.realpath(python)).parent.parent
 
 
-def _site_packages(python: Path) -> Path:
-    out = subprocess.run([str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise _EnvError("the new interpreter does not start")
-    return Path(out.stdout.strip())
-
-
-def _install(venv: Path, python: Path, pins: list[str], local: bool, log: Path) -> dict[str, str]:
+def _install(python: Path, site: Path, pins: list[str], local: bool, log: Path) -> dict[str, str]:
     """Install the exact pins: copied from this machine's installed packages when the same version
     is there (the same files a wheel installs, no download), else by pip from wheels only (no
     package build runs code). Returns pin -> where it came from."""
-    site = _site_packages(python)
     where: dict[str, str] = {}
     remaining = []
     for pin in pins:
+        if not is_pin(pin):  # defence in depth: the plan holds pins only
+            raise _EnvError(f"{pin!r} is not an exact pin")
         name, _, version = pin.partition("==")
         dist = _local_dist(name, version) if local else None
         if dist is not None and _copy_dist(dist, site):

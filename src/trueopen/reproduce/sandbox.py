@@ -1,5 +1,6 @@
-"""Run a replay's commands contained: bubblewrap (no network, the system read-only, homes and
-temporary folders hidden, writes only to the scratch copy), with bounded time, memory and disk.
+"""Run a replay's commands contained: bubblewrap (no network, only the system's programs and
+libraries visible and read-only, writes only to the scratch copy and small in-memory /tmp and
+/dev/shm), with bounded time, memory and disk.
 
 This is the only place trueopen runs release code, and only for `trueopen reproduce` after the
 user agreed. Without bubblewrap a replay is refused unless the user passes --no-sandbox.
@@ -21,8 +22,13 @@ from pathlib import Path
 
 from trueopen.record import ReplayLimits
 
-# Folders that hold users' files or live sockets: hidden behind empty tmpfs inside the sandbox.
-HIDDEN = ("/home", "/root", "/tmp", "/var/tmp", "/run", "/mnt", "/media", "/srv")
+# What the sandbox sees of the machine: the system's programs and libraries, read-only, and a few
+# files of /etc that programs need. Nothing else: not the users' folders, not the release's own
+# folder (a recipe must not find the published weights), not /run's sockets, not /srv or /mnt.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/ssl",
+             "/etc/ca-certificates", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/localtime",
+             "/etc/hosts", "/etc/mime.types", "/etc/os-release")
 DISK_POLL_SECONDS = 0.5
 
 
@@ -50,16 +56,24 @@ def bubblewrap() -> tuple[str | None, str]:
     return exe, ""
 
 
-def sandbox_argv(bwrap: str, *, work: Path, home: Path, read_only: list[Path], command: str) -> list[str]:
-    """The bwrap command line that runs `command` in `work` (read-write) and nowhere else writable."""
-    argv = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--ro-bind", "/", "/",
-            "--dev", "/dev", "--proc", "/proc"]
-    for folder in HIDDEN:
-        if os.path.isdir(folder) and not os.path.islink(folder):
-            argv += ["--tmpfs", folder]
+def sandbox_argv(bwrap: str, *, work: Path, home: Path, read_only: list[Path], command: str,
+                 tmp_bytes: int = 1 << 30) -> list[str]:
+    """The bwrap command line that runs `command` in `work` (read-write) and nowhere else writable:
+    the system read-only, `/tmp` and `/dev/shm` small tmpfs (they live in memory), no network."""
+    argv = [bwrap, "--die-with-parent", "--new-session", "--unshare-all"]  # the caller passes a clean environment
+    for folder in SYSTEM_DIRS:
+        if os.path.islink(folder):  # merged /usr: /bin -> usr/bin
+            argv += ["--symlink", os.readlink(folder), folder]
+        elif os.path.isdir(folder):
+            argv += ["--ro-bind", folder, folder]
+    for path in ETC_FILES:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    size = str(max(1 << 20, tmp_bytes))
+    argv += ["--dev", "/dev", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
     for device in gpu_devices():  # training on a GPU needs its device files; nothing else of /dev
         argv += ["--dev-bind", device, device]
-    for folder in read_only:  # the interpreter and the venv, which may live under a hidden folder
+    for folder in read_only:  # the interpreter's installation and the venv
         argv += ["--ro-bind", str(folder), str(folder)]
     argv += ["--bind", str(home), str(home), "--bind", str(work), str(work), "--chdir", str(work),
              "/bin/sh", "-ec", command]
