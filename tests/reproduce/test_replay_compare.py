@@ -120,3 +120,66 @@ def test_a_malformed_header_is_a_reason_not_a_crash(tmp_path, weights) -> None:
     bad.write_bytes((10**12).to_bytes(8, "little") + b"{}")
     r = compare_file(pub, bad)
     assert r.grade == "differs" and "could not be compared" in r.detail
+
+
+def test_equal_infinities_are_no_difference(tmp_path) -> None:
+    mask = np.array([0.0, -np.inf, -np.inf, 1.5], np.float32)
+    shifted = mask.copy()
+    shifted[3] += np.float32(1e-7)
+    r = compare_file(st(tmp_path / "pub.safetensors", {"mask": mask}), st(tmp_path / "prod.safetensors", {"mask": shifted}))
+    assert r.grade == "within-tolerance", r.worst
+    flipped = mask.copy()
+    flipped[1] = np.inf
+    r = compare_file(st(tmp_path / "pub.safetensors", {"mask": mask}), st(tmp_path / "p2.safetensors", {"mask": flipped}))
+    assert r.grade == "differs" and r.worst[0].max_abs_diff is None  # unbounded: null in JSON, never inf
+    r.model_dump_json()  # valid JSON: no NaN or Infinity
+
+
+def test_nan_against_a_number_differs_and_the_json_stays_valid(tmp_path) -> None:
+    a = np.array([np.nan, np.nan], np.float32)
+    b = np.array([np.nan, 1.0], np.float32)
+    r = compare_file(st(tmp_path / "pub.safetensors", {"w": a}), st(tmp_path / "prod.safetensors", {"w": b}))
+    assert r.grade == "differs"
+    assert "NaN" not in r.model_dump_json() and "Infinity" not in r.model_dump_json()
+
+
+def test_a_complex_tensor_differing_only_in_its_imaginary_part(tmp_path) -> None:
+    np.savez(tmp_path / "pub.npz", z=np.array([1 + 1j, 2 + 2j], np.complex64))
+    np.savez(tmp_path / "prod.npz", z=np.array([1 + 1j, 2 + 3j], np.complex64))
+    r = compare_file(tmp_path / "pub.npz", tmp_path / "prod.npz")
+    assert r.grade == "differs" and r.worst[0].max_abs_diff == pytest.approx(1.0)
+
+
+def test_large_integers_are_compared_exactly(tmp_path) -> None:
+    np.savez(tmp_path / "pub.npz", ids=np.array([2**53, 7], np.int64))
+    np.savez(tmp_path / "prod.npz", ids=np.array([2**53 + 1, 7], np.int64))
+    assert compare_file(tmp_path / "pub.npz", tmp_path / "prod.npz", atol=10.0).grade == "differs"
+
+
+def test_an_npz_header_claiming_more_than_it_holds_is_refused(tmp_path) -> None:
+    import zipfile
+
+    np.savez(tmp_path / "pub.npz", w=np.zeros(4))
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(4))
+    header["shape"] = (10**12,)
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, header)
+    with zipfile.ZipFile(tmp_path / "prod.npz", "w") as zf:
+        zf.writestr("w.npy", buf.getvalue() + b"\0" * 32)
+    r = compare_file(tmp_path / "pub.npz", tmp_path / "prod.npz")
+    assert r.grade == "differs" and "could not be compared" in r.detail and "claims" in r.detail
+
+
+def test_tensors_larger_than_a_chunk(tmp_path, weights, monkeypatch) -> None:
+    from trueopen.reproduce import compare
+
+    monkeypatch.setattr(compare, "CHUNK", 7)  # 64 elements in ten chunks
+    changed = dict(weights)
+    changed["a.weight"] = weights["a.weight"].copy()
+    changed["a.weight"][7, 7] += 3.0
+    r = compare_file(st(tmp_path / "pub.safetensors", weights), st(tmp_path / "prod.safetensors", changed))
+    worst = r.worst[0]
+    assert worst.name == "a.weight" and worst.max_abs_diff == pytest.approx(3.0, rel=1e-6)
+    assert 0.0 < worst.cosine < 1.0

@@ -24,6 +24,7 @@ DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-8
 WORST_SHOWN = 5
 MAX_NPZ_MEMBERS = 100_000
+MAX_NPY_HEADER = 10_000  # numpy's own default bound on an .npy header
 
 _NUMPY_DTYPES = {
     "BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "I16": np.int16, "U16": np.uint16, "F16": np.float16,
@@ -107,21 +108,65 @@ def _compare_one(name: str, a: _Tensor | None, b: _Tensor | None, rtol: float, a
         return TensorDiff(grade="equal", max_abs_diff=0.0, max_rel_diff=0.0, cosine=1.0 if a.raw else None, **base)
     if a.values is None or b.values is None:
         return TensorDiff(grade="differs", **base)
-    x = a.values.astype(np.float64, copy=False).ravel()
-    y = b.values.astype(np.float64, copy=False).ravel()
-    with np.errstate(all="ignore"):
-        diff = np.abs(y - x)
-        nan_mismatch = bool(np.any(np.isnan(x) != np.isnan(y)))
-        diff = np.where(np.isnan(x) & np.isnan(y), 0.0, diff)
-        max_abs = float(np.max(diff)) if diff.size else 0.0
-        scale = np.abs(x)
-        rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1.0), np.where(diff > 0, np.inf, 0.0))
-        max_rel = float(np.max(rel)) if rel.size else 0.0
-        within = not nan_mismatch and bool(np.all(diff <= atol + rtol * scale))
-        nx, ny = float(np.linalg.norm(np.nan_to_num(x))), float(np.linalg.norm(np.nan_to_num(y)))
-        cosine = float(np.dot(np.nan_to_num(x), np.nan_to_num(y)) / (nx * ny)) if nx and ny else None
-    return TensorDiff(grade="within-tolerance" if within else "differs", max_abs_diff=_finite(max_abs),
-                      max_rel_diff=_finite(max_rel), cosine=cosine, **base)
+    x, y = _flat(a.values), _flat(b.values)
+    exact = a.values.dtype.kind in "biu" and b.values.dtype.kind in "biu"  # integers: equal or not, no tolerance
+    acc = _Accumulator()
+    for start in range(0, x.size, CHUNK):
+        acc.add(x[start:start + CHUNK], y[start:start + CHUNK], rtol, atol, exact)
+    return TensorDiff(grade="within-tolerance" if acc.within else "differs", max_abs_diff=_finite(acc.max_abs),
+                      max_rel_diff=_finite(acc.max_rel), cosine=acc.cosine(), **base)
+
+
+CHUNK = 1 << 20  # elements compared at a time: memory stays a few times 8 MiB whatever the tensor
+
+
+def _flat(values: np.ndarray) -> np.ndarray:
+    """One flat array per tensor: complex numbers as their (real, imaginary) pairs, so a difference
+    in the imaginary part counts; integers kept as integers (float64 cannot tell 2**53 + 1 apart)."""
+    v = values.ravel()
+    if v.dtype.kind == "c":
+        return v.astype(np.complex128).view(np.float64)
+    return v
+
+
+class _Accumulator:
+    """Largest differences, tolerance and cosine over a tensor compared chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.max_abs = 0.0
+        self.max_rel = 0.0
+        self.within = True
+        self.dot = self.nx = self.ny = 0.0
+
+    def add(self, x: np.ndarray, y: np.ndarray, rtol: float, atol: float, exact: bool) -> None:
+        if exact:
+            unequal = x != y
+            self.within &= not bool(np.any(unequal))
+            x, y = x.astype(np.float64), y.astype(np.float64)
+        else:
+            x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
+        with np.errstate(all="ignore"):
+            same = (x == y) | (np.isnan(x) & np.isnan(y))  # equal infinities and NaN pairs differ by nothing
+            diff = np.where(same, 0.0, np.abs(y - x))
+            diff = np.where(np.isnan(diff), np.inf, diff)  # NaN against a number, inf against another value
+            scale = np.abs(x)
+            if not exact:
+                # A non-finite value matches only itself: inf against -inf is not "within" an infinite scale.
+                wild = ~same & ~(np.isfinite(x) & np.isfinite(y))
+                self.within &= not bool(np.any(wild)) and bool(np.all(diff <= atol + rtol * scale))
+            if diff.size:
+                self.max_abs = max(self.max_abs, float(np.max(diff)))
+                rel = np.where(diff == 0, 0.0, diff / np.where(scale > 0, scale, 0.0))
+                self.max_rel = max(self.max_rel, float(np.max(np.nan_to_num(rel, nan=np.inf))))
+            fx, fy = np.where(np.isfinite(x), x, 0.0), np.where(np.isfinite(y), y, 0.0)
+            self.dot += float(np.dot(fx, fy))
+            self.nx += float(np.dot(fx, fx))
+            self.ny += float(np.dot(fy, fy))
+
+    def cosine(self) -> float | None:
+        if self.nx <= 0 or self.ny <= 0:
+            return None
+        return _finite(self.dot / (np.sqrt(self.nx) * np.sqrt(self.ny)))
 
 
 def _finite(v: float) -> float | None:
@@ -172,6 +217,32 @@ class _Tensors:
         self._entries = {t.name: t for t in header.tensors}
         self.names = set(self._entries)
 
+    def _check_npz_member(self, name: str) -> None:
+        """An array's header must describe the bytes its member holds: a header that claims more
+        (a huge shape over a small member) is refused before numpy allocates anything."""
+        assert self._npz is not None
+        zf = self._npz.zip
+        member = name if name in zf.namelist() else f"{name}.npy"
+        try:
+            info = zf.getinfo(member)
+            with zf.open(member) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, _order, dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=MAX_NPY_HEADER)
+                else:
+                    shape, _order, dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=MAX_NPY_HEADER)
+                header = fh.tell()
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+            raise UnreadableWeights(f"{self.path.name}:{name}: {exc}"[:300]) from None
+        if dtype.hasobject:
+            raise UnreadableWeights(f"{self.path.name}:{name}: an object array (pickled): refused")
+        count = 1
+        for d in shape:
+            count *= int(d)
+        if count * dtype.itemsize != info.file_size - header:
+            raise UnreadableWeights(f"{self.path.name}:{name}: its header claims {count * dtype.itemsize} bytes, "
+                                    f"the member holds {info.file_size - header}")
+
     def _open_npz(self) -> None:
         try:
             self._npz = np.load(self.path, allow_pickle=False)
@@ -183,10 +254,11 @@ class _Tensors:
 
     def read(self, name: str) -> _Tensor:
         if self._npz is not None:
+            self._check_npz_member(name)
             try:
                 arr = self._npz[name]
-            except ValueError as exc:  # an object array needs pickle: refused
-                raise UnreadableWeights(f"{self.path.name}:{name}: {exc}") from None
+            except (ValueError, MemoryError, OSError, zipfile.BadZipFile) as exc:  # object arrays need pickle: refused
+                raise UnreadableWeights(f"{self.path.name}:{name}: {type(exc).__name__}: {exc}"[:300]) from None
             return _Tensor(str(arr.dtype), tuple(arr.shape), arr if arr.dtype.kind in "biufc" else None, arr.tobytes())
         t = self._entries[name]
         assert self._fh is not None
