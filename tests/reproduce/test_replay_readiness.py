@@ -163,3 +163,22 @@ def test_docs_and_sub_folder_requirements_are_not_the_environment(release) -> No
     files = base(**{"requirements.txt": None, "docs/requirements.txt": "sphinx\n", "tools/requirements.txt": "black==24.1.0\n"})
     versions = next(f for f in audit(release(files, name="rel2")).verdicts.reproducibility.facts if f.id == "framework_versions")
     assert versions.status == "stated" and [e.path for e in versions.evidence] == ["tools/requirements.txt"]
+
+
+def test_shell_setup_lines_stay_in_the_plan(release) -> None:
+    card = CARD.replace("python train.py --out model.safetensors   # writes the weights",
+                        "export DATA_DIR=data\ncd .\nSEED=1 python train.py --out model.safetensors")
+    r = audit(release(base(**{"README.md": card}))).verdicts.reproducibility
+    assert r.plan.commands == ["export DATA_DIR=data", "cd .", "SEED=1 python train.py --out model.safetensors"]
+
+
+def test_a_command_with_the_authors_paths_is_partial(release) -> None:
+    card = CARD.replace("python train.py --out model.safetensors", "python train.py --data /data/shared/corpus --out m")
+    command = next(f for f in audit(release(base(**{"README.md": card}))).verdicts.reproducibility.facts if f.id == "command")
+    assert command.status == "partial" and "/data/shared/corpus" in command.detail
+
+
+def test_seeds_only_in_tests_are_not_the_training_runs(release) -> None:
+    files = base(**{"train.py": "learning_rate = 0.1\n", "tests/test_model.py": "import random\nrandom.seed(3)\n"})
+    seeds = next(f for f in audit(release(files)).verdicts.reproducibility.facts if f.id == "seeds")
+    assert seeds.status == "partial" and "only in tests" in seeds.detail

@@ -42,6 +42,8 @@ class _Rules:
     languages: frozenset[str]
     placeholders: re.Pattern[str]
     not_environment: tuple[re.Pattern[str], ...]
+    shell_setup: tuple[re.Pattern[str], ...]
+    incidental: tuple[re.Pattern[str], ...]
     python_version: re.Pattern[str]
     requirement: re.Pattern[str]
 
@@ -56,7 +58,8 @@ def _rules() -> _Rules:
 
     return _Rules(comp(c["runners"]), comp(c["trains"]), comp(c["setup"]), comp(c["sections"]),
                   tuple(c["make_targets"]), comp(c["scripts"]), frozenset(c["languages"]),
-                  re.compile(c["placeholders"]), comp(c["not_environment"]),
+                  re.compile(c["placeholders"]), comp(c["not_environment"]), comp(c["shell_setup"]),
+                  comp(c["incidental"]),
                   re.compile(raw["python_version"], re.IGNORECASE), re.compile(raw["framework_versions"]["requirement"]))
 
 
@@ -135,6 +138,12 @@ def _manifest(release: Release, findings: list[Finding]) -> tuple[str, RecipeMan
 
 
 def _simple(fid: str, ev: list[Evidence], *, what: str) -> ReplayFact:
+    incidental = _rules().incidental
+    real = [e for e in ev if not any(p.search(e.path) for p in incidental)]
+    if ev and not real:
+        return ReplayFact(id=fid, status="partial", evidence=ev[:MAX_EVIDENCE],
+                          detail=f"{what}: only in tests, demos or documentation, not for the training run")
+    ev = real
     if ev:
         return ReplayFact(id=fid, status="stated", detail=f"{what}: {len(ev)} statement{'s' if len(ev) > 1 else ''}",
                           evidence=ev[:MAX_EVIDENCE])
@@ -252,6 +261,11 @@ def _commands(release: Release, card: ParsedCard, m: tuple[str, RecipeManifest] 
         if holes:
             return _Commands(tuple(lines), where, "partial",
                              f"the documented command has parts to fill in: {', '.join(holes[:4])}")
+        outside = sorted({tok for line in lines for tok in re.findall(r"(?<![\w.~$])/(?:[\w.-]+/)+[\w.-]*", line)
+                          if not tok.startswith(("/dev/", "/tmp/", "/proc/", "/usr/", "/bin/"))})
+        if outside:
+            return _Commands(tuple(lines), where, "partial",
+                             f"the documented command uses paths of its author's machine: {', '.join(outside[:3])}")
         if missing:
             return _Commands(tuple(lines), where, "partial",
                              f"the documented command runs {', '.join(missing)}, not in the release")
@@ -323,9 +337,11 @@ def _command_of(line: str, r: _Rules) -> str | None:
     if s.startswith(("$ ", "> ")):
         s = s[2:].strip()
     s = re.split(r"\s+#", s, maxsplit=1)[0].strip()
-    if not s or any(p.search(s) for p in r.setup) or not any(p.search(s) for p in r.runners):
+    if not s or any(p.search(s) for p in r.setup):
         return None
-    return s
+    if any(p.search(s) for p in r.runners) or any(p.search(s) for p in r.shell_setup):
+        return s
+    return None
 
 
 def _scripts_named(lines: Sequence[str]) -> list[str]:
