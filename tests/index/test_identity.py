@@ -85,3 +85,24 @@ def test_a_huge_or_garbled_git_folder_is_not_trusted(tmp_path) -> None:
     (root / ".git" / "config").write_text("[[[ not ini")
     i = ident(root)
     assert i.revision_kind == "fingerprint" and i.id == root.resolve().as_uri()
+
+
+def test_a_copy_keeping_size_and_mtime_is_another_state(tmp_path) -> None:
+    root = write_release(tmp_path / "rel", {"README.md": "# m\n", "w.bin": b"1234"})
+    first = ident(root)
+    st = (root / "w.bin").stat()
+    (root / "w.bin").write_bytes(b"5678")  # same size
+    os.utime(root / "w.bin", ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime, as cp -p leaves it
+    assert ident(root).content != first.content
+
+
+def test_a_with_locations_revision_is_part_of_the_state(tmp_path) -> None:
+    import dataclasses
+
+    from trueopen.record import Target
+
+    root = write_release(tmp_path / "code", {"README.md": "# m\n"})
+    with open_locations(root) as release:
+        hub_a = dataclasses.replace(release, locations=(("", release.target), ("weights", Target(kind="hf-hub", ref="org/w", revision="a" * 40))))
+        hub_b = dataclasses.replace(hub_a, locations=(("", release.target), ("weights", Target(kind="hf-hub", ref="org/w", revision="b" * 40))))
+        assert identify(hub_a).content != identify(hub_b).content

@@ -156,3 +156,18 @@ def test_check_goes_through_the_store(tmp_path) -> None:
 def test_parse_line_directly() -> None:
     assert parse_line("hf://org/m@v1 --id=https://huggingface.co/org/m", "x") == \
         ListLine(0, "hf://org/m@v1", (), "https://huggingface.co/org/m")
+
+
+def test_a_hash_inside_a_word_is_not_a_comment_and_a_bom_is_dropped(tmp_path) -> None:
+    lst = tmp_path / "list.txt"
+    lst.write_bytes("\ufeff./a --id https://x/m#a  # the first\n./b --id https://x/m#b\n".encode())
+    assert [(l.target, l.id) for l in read_list(lst)] == [("./a", "https://x/m#a"), ("./b", "https://x/m#b")]
+
+
+def test_offline_and_download_limit_are_part_of_the_key() -> None:
+    from trueopen.index.stored import options_key
+    from trueopen.sources.options import SourceOptions
+
+    keys = {options_key((), True, SourceOptions()), options_key((), True, SourceOptions(offline=True)),
+            options_key((), True, SourceOptions(max_download=1 << 20)), options_key((), False, SourceOptions())}
+    assert len(keys) == 4

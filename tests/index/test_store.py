@@ -250,3 +250,36 @@ def test_processes_creating_the_same_store_at_once(tmp_path) -> None:
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
     with Store.open(path) as db:
         assert db.releases() == [f"https://x/{n}" for n in "abcd"]
+
+
+def test_a_meta_table_alone_is_not_a_store(tmp_path) -> None:
+    path = tmp_path / "browser.sqlite"
+    c = sqlite3.connect(path)
+    c.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    c.execute("INSERT INTO meta VALUES ('version', '7')")
+    c.commit()
+    c.close()
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="not a trueopen store"):
+        Store.open(path)
+    assert path.read_bytes() == before
+
+
+def test_a_store_version_trueopen_never_wrote_is_refused(tmp_path) -> None:
+    path = tmp_path / "s.sqlite"
+    Store.open(path).close()
+    c = sqlite3.connect(path)
+    c.execute("UPDATE meta SET value = '0' WHERE key = 'store_version'")
+    c.commit()
+    c.close()
+    with pytest.raises(InputError, match="not one trueopen wrote"):
+        Store.open(path)
+
+
+def test_a_damaged_store_met_later_is_one_line(tmp_path) -> None:
+    path = tmp_path / "s.sqlite"
+    with Store.open(path) as db:
+        put(db)
+        db._conn.execute("DROP TABLE audits")
+        with pytest.raises(InputError, match="cannot be used"):
+            db.history("https://x/a")

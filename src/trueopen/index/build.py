@@ -48,7 +48,7 @@ class BuildOptions:
 def read_list(path: Path) -> list[ListLine]:
     """Parse a LIST; InputError naming the first bad line (nothing has run yet)."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the first target
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
@@ -71,9 +71,11 @@ def read_list(path: Path) -> list[ListLine]:
 def parse_line(text: str, where: str, number: int = 0) -> ListLine:
     """One LIST line: TARGET [--with OTHER]... [--id URL] (shell quoting, `#` starts a comment)."""
     try:
-        words = shlex.split(text, comments=True)
+        # A comment starts with a word that starts with '#'; a '#' inside a word (a URL's fragment) stays.
+        words = shlex.split(text)
     except ValueError as exc:
         raise InputError(f"{where}: {exc}") from None
+    words = words[:next((i for i, w in enumerate(words) if w.startswith("#")), len(words))]
     target, with_, ident = None, [], None
     i = 0
     while i < len(words):
@@ -192,13 +194,18 @@ def audit_line(line: ListLine, options: BuildOptions) -> IndexEntry:
         done = audit_with_store(line.target, store=options.store, with_=line.with_, hash_contents=options.hash_contents,
                                 source=SourceOptions(offline=True if options.offline else None),
                                 refresh=options.refresh, release_id=line.id)
-    except InputError as exc:
-        return error_entry(line, str(exc))
-    except OSError as exc:
-        return error_entry(line, f"{exc.filename or line.target}: {exc.strerror or exc}")
-    except Exception as exc:  # noqa: BLE001 - one release's bug must not stop the batch
-        return error_entry(line, f"internal error: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - one release's failure (or bug) must not stop the batch
+        return error_entry(line, failure(line, exc))
     return entry_of(line, done)
+
+
+def failure(line: ListLine, exc: BaseException) -> str:
+    """The one-line reason an audit failed, as the CLI would say it."""
+    if isinstance(exc, InputError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"{exc.filename or line.target}: {exc.strerror or exc}"
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def entry_of(line: ListLine, done) -> IndexEntry:

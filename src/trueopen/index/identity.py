@@ -3,7 +3,7 @@
 Identity: `https://huggingface.co/OWNER/NAME` for a Hub repo or an HF cache folder, the git
 remote of a checkout, `--id URL` for anything, else the folder's `file://` URL.
 Revision: the Hub commit; a checkout's HEAD commit (read from `.git`, git is never run); for any
-other folder or archive a fingerprint of every file's relative path, size and mtime. A local
+other folder or archive a fingerprint of every file's relative path, size, mtime and ctime. A local
 folder's key always includes that fingerprint, so uncommitted edits are never taken for HEAD.
 """
 
@@ -37,20 +37,22 @@ def identify(release: Release, given_id: str | None = None) -> Identity:
     """The identity and revision of an opened release (with its `--with` locations)."""
     t = release.target
     fingerprint = _fingerprint(release)
+    # Every location's own revision (a --with Hub repo's commit) is part of the state audited.
+    places = "".join(f";{label}={lt.kind}:{lt.ref}@{lt.revision or ''}" for label, lt in release.locations)
     if t.kind in ("hf-hub", "hf-cache"):
         prefix = f"{HUB}/datasets/" if release.hub is not None and release.hub.repo_type == "dataset" else f"{HUB}/"
         ident = given_id or prefix + t.ref
-        others = fingerprint if release.part_roots else ""
+        others = f":{fingerprint}{places}" if release.locations else ""
         return Identity(ident, t.revision, "hub-commit", t.commit_date, f"{t.revision}{others}")
     head, remote = _git(release.root) if release.root is not None and t.kind == "folder" else (None, None)
-    ident = given_id or remote or (Path(t.ref).resolve().as_uri() if t.kind == "folder" else Path(t.ref).resolve().as_uri())
+    ident = given_id or remote or Path(t.ref).resolve().as_uri()
     if head:
-        return Identity(ident, head, "git-head", None, f"{head}:{fingerprint}")
-    return Identity(ident, f"fp:{fingerprint[:16]}", "fingerprint", None, fingerprint)
+        return Identity(ident, head, "git-head", None, f"{head}:{fingerprint}{places}")
+    return Identity(ident, f"fp:{fingerprint[:16]}", "fingerprint", None, f"{fingerprint}{places}")
 
 
 def _fingerprint(release: Release) -> str:
-    """sha256 over every file's path, size and mtime (sizes alone for sources without a folder)."""
+    """sha256 over every file's path, size, mtime and ctime (sizes alone for sources without a folder)."""
     h = hashlib.sha256()
     folders = [(label, str(folder)) for label, folder in release.folders()]  # strings: pathlib doubled the cost
     for f in release.files:
@@ -60,7 +62,9 @@ def _fingerprint(release: Release) -> str:
                 continue
             rel = f.path[len(label) + 1:] if label else f.path
             try:
-                mtime = os.stat(os.path.join(folder, rel)).st_mtime_ns
+                st = os.stat(os.path.join(folder, rel))
+                # ctime too: cp -p, rsync -a and tar keep a file's size and mtime, never its ctime.
+                mtime = f"{st.st_mtime_ns}.{st.st_ctime_ns}"
                 break
             except OSError:
                 continue

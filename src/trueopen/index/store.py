@@ -12,6 +12,7 @@ error naming it, and never written to.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -127,6 +128,18 @@ def rules_digest() -> str:
     return h.hexdigest()
 
 
+def _guarded(method):
+    """A damaged store met after opening (a corrupt page, a full disk) is a one-line InputError."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{self.path}: the store cannot be used ({exc}); it was left as it was") from None
+
+    return call
+
+
 class Store:
     """A handle on one store file; open with `Store.open(path)`."""
 
@@ -169,7 +182,7 @@ class Store:
         c = self._conn
         c.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if existed and tables and "meta" not in tables:
+        if existed and tables and not self._is_store(tables):
             raise InputError(f"{self.path}: an SQLite database that is not a trueopen store; it was left untouched")
         version = self._version() if "meta" in tables else None
         if version is not None and version > STORE_VERSION:
@@ -194,14 +207,26 @@ class Store:
             if version != STORE_VERSION:
                 c.execute("UPDATE meta SET value = ? WHERE key = 'store_version'", (str(STORE_VERSION),))
 
+    def _is_store(self, tables: set[str]) -> bool:
+        """A trueopen store: a meta table naming the store version, and the audits table."""
+        if not {"meta", "audits"} <= tables:
+            return False
+        try:
+            return self._conn.execute("SELECT 1 FROM meta WHERE key = 'store_version'").fetchone() is not None
+        except sqlite3.DatabaseError:
+            return False
+
     def _version(self) -> int | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
         if row is None:
             return None
         try:
-            return int(row[0])
+            version = int(row[0])
         except ValueError:
-            raise InputError(f"{self.path}: store version {row[0]!r} is not a number; it was left untouched") from None
+            version = 0
+        if version < 1:
+            raise InputError(f"{self.path}: store version {row[0]!r} is not one trueopen wrote; it was left untouched")
+        return version
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -223,6 +248,7 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_guarded
     def find(self, release_id: str, content: str, options: str, trueopen_version: str, rules: str) -> StoredRecord | None:
         """The stored audit of exactly this state of the release, or None."""
         with self._lock:
@@ -231,6 +257,7 @@ class Store:
                 "trueopen_version = ? AND rules_digest = ?", (release_id, content, options, trueopen_version, rules)).fetchone()
         return self._row(row) if row else None
 
+    @_guarded
     def put(self, *, release_id: str, target: str, revision: str | None, revision_kind: str, revision_date: str | None,
             content: str, options: str, trueopen_version: str, rules: str, audited_at: str, record: dict) -> StoredRecord:
         """Store one audit (replacing the same key's earlier record, as --refresh does); atomic."""
@@ -249,6 +276,7 @@ class Store:
         return StoredRecord(int(cur.lastrowid or 0), release_id, target, revision, revision_kind, revision_date,
                             trueopen_version, audited_at, record)
 
+    @_guarded
     def history(self, release_id: str) -> list[StoredRecord]:
         """Every stored audit of a release, newest first."""
         with self._lock:
@@ -256,6 +284,7 @@ class Store:
                                       (release_id,)).fetchall()
         return [self._row(r) for r in rows]
 
+    @_guarded
     def history_meta(self, release_id: str) -> list[StoredMeta]:
         """The stored audits of a release without their records (cheap), newest first."""
         with self._lock:
@@ -263,6 +292,7 @@ class Store:
                                       "WHERE release_id = ? ORDER BY seq DESC", (release_id,)).fetchall()
         return [StoredMeta(*r) for r in rows]
 
+    @_guarded
     def record(self, seq: int) -> dict:
         """One stored record by its number."""
         with self._lock:
@@ -271,6 +301,7 @@ class Store:
             raise InputError(f"{self.path}: no stored record {seq}")
         return self._row(row).record
 
+    @_guarded
     def changes(self, newer: int, older: int) -> list | None:
         """The changes between two stored audits, as kept by `keep_changes`, or None."""
         with self._lock:
@@ -278,11 +309,16 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def keep_changes(self, newer: int, older: int, changes: list) -> None:
-        """Keep the changes between two stored audits (records never change, so neither do these)."""
-        with self._transaction():
-            self._conn.execute("INSERT OR REPLACE INTO changes (newer, older, data) VALUES (?, ?, ?)",
-                               (newer, older, json.dumps(changes, separators=(",", ":"))))
+        """Keep the changes between two stored audits (records never change, so neither do these).
+        Best effort: a store that cannot be written (read-only, busy) is still read."""
+        try:
+            with self._transaction():
+                self._conn.execute("INSERT OR REPLACE INTO changes (newer, older, data) VALUES (?, ?, ?)",
+                                   (newer, older, json.dumps(changes, separators=(",", ":"))))
+        except sqlite3.OperationalError:
+            pass
 
+    @_guarded
     def releases(self) -> list[str]:
         """The identities of every release in the store, sorted."""
         return [r[0] for r in self._conn.execute("SELECT DISTINCT release_id FROM audits ORDER BY release_id")]

@@ -27,9 +27,12 @@ class StoredAudit:
     reused: bool
 
 
-def options_key(with_: Sequence[str | Path], hash_contents: bool) -> str:
-    """The options that change a record, as part of its key."""
-    return json.dumps({"hash": hash_contents, "with": [str(w) for w in with_]}, sort_keys=True)
+def options_key(with_: Sequence[str | Path], hash_contents: bool, source: SourceOptions | None = None) -> str:
+    """The options that change a record, as part of its key: an offline audit (no gating facts) or
+    one with another download limit is not reused for an online one or another limit."""
+    source = source or SourceOptions()
+    return json.dumps({"hash": hash_contents, "with": [str(w) for w in with_], "offline": bool(source.offline),
+                       "max_download": source.max_download}, sort_keys=True)
 
 
 def audit_with_store(target: str | Path, *, store: Path | None, with_: Sequence[str | Path] = (),
@@ -40,8 +43,8 @@ def audit_with_store(target: str | Path, *, store: Path | None, with_: Sequence[
     from trueopen.audit import audit_release
     from trueopen.sources import open_locations, warm
 
-    options = options_key(with_, hash_contents)
     source = source or SourceOptions()
+    options = options_key(with_, hash_contents, source)
     lookup = store is not None and not refresh
     # A Hub repo is opened without fetching its files: a stored record of the same commit needs none.
     opened = dataclasses.replace(source, prefetch=False) if lookup else source
@@ -75,7 +78,7 @@ def lookup_record(db: Store, target: str | Path, *, with_: Sequence[str | Path] 
     source = SourceOptions(offline=True if offline else None, prefetch=False)
     with open_locations(target, with_, source) as release:
         ident = identify(release, release_id)
-    hit = db.find(ident.id, ident.content, options_key(with_, hash_contents), __version__, rules_digest())
+    hit = db.find(ident.id, ident.content, options_key(with_, hash_contents, source), __version__, rules_digest())
     return (ident, hit) if hit is not None else None
 
 
