@@ -72,6 +72,13 @@ def json_schema() -> dict:
     row = IndexRow.model_json_schema()
     schema.setdefault("$defs", {})["IndexRow"] = row
     schema["properties"]["audit"]["anyOf"] = [{"$ref": AUDIT_SCHEMA_ID}, {"type": "null"}]
+    from trueopen.index.external import External  # the shape external.py returns, so records validate against it
+
+    ext = External.model_json_schema()
+    schema["$defs"].update(ext.pop("$defs", {}))
+    schema["$defs"]["External"] = ext
+    schema["properties"]["external"] = {"anyOf": [{"$ref": "#/$defs/External"}, {"type": "null"}], "default": None,
+                                        "description": schema["properties"]["external"].get("description", "")}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://trueopen.dev/schema/index-record.schema.json"
     return schema

@@ -289,8 +289,18 @@ def _csv(rows: Sequence[IndexRow]) -> str:
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in r.model_dump().items()})
+        w.writerow({k: _cell(v) for k, v in r.model_dump().items()})
     return buf.getvalue()
+
+
+def _cell(v: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @ (a release's own id or
+    licence name) would otherwise be run as a formula; a quote in front keeps it text (OWASP)."""
+    if v is None:
+        return ""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
 
 
 def _options(values: Iterator[str], order: Sequence[str] = ()) -> list[str]:
