@@ -96,8 +96,8 @@ def reproduce(target: str | Path, options: ReplayOptions, *, confirm: Callable[[
 
 def describe_plan(ref: str, plan: ReplayPlan, options: ReplayOptions, limits: ReplayLimits) -> str:
     """What the replay will do, for the user to agree to."""
-    iso = ("bubblewrap: no network, the system read-only, homes and temporary folders hidden, writes only to a "
-           "scratch copy" if options.sandbox else "NONE (--no-sandbox): the commands can reach the network and "
+    iso = ("bubblewrap: no network, only the system's programs visible (read-only), writes only to a scratch "
+           "copy" if options.sandbox else "NONE (--no-sandbox): the commands can reach the network and "
            "every file you can")
     where = f" ({plan.commands_from.where()})" if plan.commands_from else ""
     pins = ", ".join(plan.requirements) or "no pinned packages"
