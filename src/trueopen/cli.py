@@ -13,7 +13,6 @@ from typing import Annotated, Iterator, Optional, Sequence
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
 from trueopen import __version__
 from trueopen.errors import InputError
@@ -298,6 +297,8 @@ def _many_progress(names: list[str]):
         yield None
         return
     from rich.progress import SpinnerColumn
+
+    from rich.progress import Progress
 
     with Progress(SpinnerColumn(), "[progress.description]{task.description}", console=err, transient=True) as bar:
         tasks = {n: bar.add_task(f"{n}: queued", total=None) for n in dict.fromkeys(names)}
@@ -782,6 +783,8 @@ def _progress(target: str, enabled: bool, extra: Sequence[str] = ()):
         return
     sizes = [_total_bytes(t) for t in (target, *extra)]
     total = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn  # terminals only
+
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         task = bar.add_task("hashing", total=total)

@@ -143,8 +143,8 @@ def reuse_from_store(lines: Sequence[ListLine], options: BuildOptions,
         # contend for the GIL (100 folders: 0.25 s in turn, 0.5 s on 8 threads). The sqlite3
         # connection is shared by the threads; the store's lock serialises its use.
         remote = any("://" in line.target or line.with_ for line in lines)
-        with ThreadPoolExecutor(max_workers=8 if remote else 1) as pool:
-            for line, hit in pool.map(one, lines):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for line, hit in (pool.map(one, lines) if remote else map(one, lines)):
                 if hit is None:
                     continue
                 ident, rec = hit

@@ -31,11 +31,11 @@ def with_external(entry: IndexEntry) -> IndexEntry:
 def publish(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen index") -> bool:
     """Write the site for `entries` into `out`; False when the site there was already built from
     the same entries by the same code (nothing is written then)."""
-    from trueopen.index.site import write_site
-
     digest = site_digest(entries, title)
     if _built_from(out) == digest and all((out / f).is_file() for f in SITE_FILES):
         return False
+    from trueopen.index.site import write_site  # jinja2 and the templates: only when pages are written
+
     write_site([with_external(e) for e in entries], out, title=title)
     marker = out / MARKER
     tmp = marker.with_name(marker.name + ".tmp")

@@ -34,8 +34,6 @@ def open_release(target: str | Path, options: SourceOptions | None = None) -> It
     """Open a folder, an archive, a Hub repo (hf://ORG/NAME, a Hub URL, or a bare ORG/NAME that is
     no local path) or a repo in the HF cache as a Release; an archive is unpacked into a temporary
     folder that is removed on exit. Raises InputError with a one-line reason when it cannot."""
-    from trueopen.sources import archive
-
     options = options or SourceOptions()
     hub = _hub_route(target, options)
     if hub is not None:
@@ -45,6 +43,8 @@ def open_release(target: str | Path, options: SourceOptions | None = None) -> It
     if path.is_dir():
         yield open_folder(path, Target(kind="folder", ref=_ref(path)))
         return
+    from trueopen.sources import archive  # zip and tar readers: only for what is not a folder
+
     try:
         is_arch = archive.is_archive(path)
     except OSError as exc:
