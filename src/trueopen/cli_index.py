@@ -70,7 +70,7 @@ def build(
 
     from trueopen.cli import EXIT_GATE, _emit, _errors
     from trueopen.errors import InputError
-    from trueopen.index.build import BuildOptions, build as run_build, read_list
+    from trueopen.index.build import BuildOptions, build as run_build, label_of, read_list
     from trueopen.index.publish import publish
 
     err = Console(stderr=True)
@@ -85,12 +85,11 @@ def build(
         options = BuildOptions(store=store_path(store), jobs=jobs or (os.cpu_count() or 1), refresh=refresh,
                                hash_contents=not no_hash, offline=offline, engine=engine)
         with _progress(len(lines)) as tick:
-            entries = run_build(lines, options, tick)
-        publish(entries, out)
+            entries = run_build(lines, options, tick, read_audits=False)  # read only if pages are written
+        publish(entries, out, store=options.store)
         if format == "json":
             summary = [{"id": e.id, "target": e.target, "revision": e.revision, "audited_at": e.audited_at or None,
-                        "reused": e.reused, "label": (e.audit or {}).get("verdicts", {}).get("label"), "error": e.error}
-                       for e in entries]
+                        "reused": e.reused, "label": label_of(e), "error": e.error} for e in entries]
             _emit(json.dumps({"out": str(out), "releases": summary}, indent=2, ensure_ascii=False) + "\n", output)
     failed = [e for e in entries if e.error]
     reused = sum(1 for e in entries if e.reused)

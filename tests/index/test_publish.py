@@ -26,3 +26,18 @@ def test_an_unchanged_rebuild_writes_nothing_and_a_change_rewrites(tmp_path) -> 
     assert publish(entries, site, title="another title") is True  # the title is part of the site
     (site / "records.csv").unlink()
     assert publish(entries, site, title="another title") is True  # a missing file is written again
+
+
+def test_reused_audits_left_in_the_store_are_read_when_pages_are_written(tmp_path) -> None:
+    import json
+
+    rel = tmp_path / "rel"
+    shutil.copytree(EXAMPLES / "open-weights", rel)
+    store = tmp_path / "s.sqlite"
+    lines = [ListLine(1, str(rel))]
+    build(lines, BuildOptions(store=store, jobs=1))
+    lazy = build(lines, BuildOptions(store=store, jobs=1), read_audits=False)
+    assert lazy[0].reused and lazy[0].audit is None
+    assert publish(lazy, tmp_path / "new-site", store=store) is True
+    record = json.loads((tmp_path / "new-site" / "records.jsonl").read_text().splitlines()[0])
+    assert record["audit"]["verdicts"]["label"] == "open-weights"

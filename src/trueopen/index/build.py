@@ -108,15 +108,17 @@ def parse_line(text: str, where: str, number: int = 0) -> ListLine:
 
 
 def build(lines: Sequence[ListLine], options: BuildOptions,
-          progress: Callable[[ListLine, IndexEntry], None] | None = None) -> list[IndexEntry]:
-    """Audit every line (through the store) and return the entries, in LIST order, with history."""
+          progress: Callable[[ListLine, IndexEntry], None] | None = None, *, read_audits: bool = True) -> list[IndexEntry]:
+    """Audit every line (through the store) and return the entries, in LIST order, with history.
+    With read_audits=False a reused entry's audit is left in the store (`load_audits` reads it)."""
     if options.engine == "spark":
         from trueopen.index.spark import build_on_spark
 
         entries = build_on_spark(lines, options, progress)
     else:
         entries = _build_local(lines, options, progress)
-    return with_history(entries, options.store)
+    entries = with_history(entries, options.store)
+    return load_audits(entries, options.store) if read_audits else entries
 
 
 def reuse_from_store(lines: Sequence[ListLine], options: BuildOptions,
@@ -147,10 +149,12 @@ def reuse_from_store(lines: Sequence[ListLine], options: BuildOptions,
             for line, hit in (pool.map(one, lines) if remote else map(one, lines)):
                 if hit is None:
                     continue
-                ident, rec = hit
-                found[line.number] = IndexEntry(id=ident.id, target=line.target, revision=ident.revision,
-                                                revision_date=ident.revision_date, audited_at=rec.audited_at,
-                                                trueopen_version=rec.trueopen_version, audit=rec.record, reused=True)
+                ident, meta = hit
+                entry = IndexEntry(id=ident.id, target=line.target, revision=ident.revision,
+                                   revision_date=ident.revision_date, audited_at=meta.audited_at,
+                                   trueopen_version=meta.trueopen_version, reused=True)
+                entry._stored_seq, entry._label = meta.seq, meta.label  # the record is read when needed
+                found[line.number] = entry
                 if progress:
                     progress(line, found[line.number])
     return found, [line for line in lines if line.number not in found]
@@ -220,6 +224,29 @@ def error_entry(line: ListLine, reason: str) -> IndexEntry:
     """A release that could not be audited: its line's identity (or target) and the reason."""
     return IndexEntry(id=line.id or line.target, target=line.target, audited_at="", trueopen_version=__version__,
                       error=" ".join(reason.split())[:500])
+
+
+def load_audits(entries: Sequence[IndexEntry], store: Path | None) -> list[IndexEntry]:
+    """The entries with every reused audit read from the store (they are left unread until a page
+    needs them: an unchanged rebuild never does)."""
+    if store is None or all(e._stored_seq is None or e.audit is not None for e in entries):
+        return list(entries)
+    from trueopen.index.store import Store
+
+    out = []
+    with Store.open(store) as db:
+        for e in entries:
+            if e._stored_seq is not None and e.audit is None:
+                e = e.model_copy(update={"audit": db.record(e._stored_seq)})
+            out.append(e)
+    return out
+
+
+def label_of(entry: IndexEntry) -> str | None:
+    """An entry's label, whether its audit was read or not."""
+    if entry.audit is not None:
+        return (entry.audit.get("verdicts") or {}).get("label")
+    return entry._label
 
 
 def with_history(entries: Sequence[IndexEntry], store: Path | None) -> list[IndexEntry]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 
 class Change(BaseModel):
@@ -46,3 +46,6 @@ class IndexEntry(BaseModel):
     reused: bool = False  # True when the record came from the store unchanged
     external: dict[str, Any] | None = None  # MOT / EU index records matched to this release (site layer)
     history: list[HistoryStep] = []  # stored audits, newest first (the latest one included)
+    # A reused entry may leave `audit` unread: its number in the store, for build.load_audits.
+    _stored_seq: int | None = PrivateAttr(default=None)
+    _label: str | None = PrivateAttr(default=None)

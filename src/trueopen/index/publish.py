@@ -28,15 +28,17 @@ def with_external(entry: IndexEntry) -> IndexEntry:
     return entry.model_copy(update={"external": match_external(entry.id, entry.audit)})
 
 
-def publish(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen index") -> bool:
-    """Write the site for `entries` into `out`; False when the site there was already built from
-    the same entries by the same code (nothing is written then)."""
+def publish(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen index", store: Path | None = None) -> bool:
+    """Write the site for `entries` into `out` (reused audits not yet read come from `store`);
+    False when the site there was already built from the same entries by the same code (nothing
+    is written then)."""
     digest = site_digest(entries, title)
     if _built_from(out) == digest and all((out / f).is_file() for f in SITE_FILES):
         return False
+    from trueopen.index.build import load_audits
     from trueopen.index.site import write_site  # jinja2 and the templates: only when pages are written
 
-    write_site([with_external(e) for e in entries], out, title=title)
+    write_site([with_external(e) for e in load_audits(entries, store)], out, title=title)
     marker = out / MARKER
     tmp = marker.with_name(marker.name + ".tmp")
     tmp.write_text(json.dumps({"trueopen": __version__, "digest": digest}) + "\n", encoding="utf-8")

@@ -258,6 +258,16 @@ class Store:
         return self._row(row) if row else None
 
     @_guarded
+    def find_meta(self, release_id: str, content: str, options: str, trueopen_version: str, rules: str) -> StoredMeta | None:
+        """As `find`, without reading the record (cheap: a rebuild that changes nothing never needs it)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT seq, revision, revision_date, trueopen_version, audited_at, label FROM audits WHERE release_id = ? "
+                "AND content = ? AND options = ? AND trueopen_version = ? AND rules_digest = ?",
+                (release_id, content, options, trueopen_version, rules)).fetchone()
+        return StoredMeta(*row) if row else None
+
+    @_guarded
     def put(self, *, release_id: str, target: str, revision: str | None, revision_kind: str, revision_date: str | None,
             content: str, options: str, trueopen_version: str, rules: str, audited_at: str, record: dict) -> StoredRecord:
         """Store one audit (replacing the same key's earlier record, as --refresh does); atomic."""
