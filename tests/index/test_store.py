@@ -107,10 +107,15 @@ def test_a_file_that_is_not_a_store_is_refused_untouched(tmp_path, content) -> N
     assert path.read_bytes() == content
 
 
-def test_another_applications_database_is_refused_untouched(tmp_path) -> None:
+@pytest.mark.parametrize("statements", [
+    ["CREATE TABLE notes (t TEXT)"],
+    ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)", "INSERT INTO meta VALUES ('version', '7')"],  # a browser's
+])
+def test_another_applications_database_is_refused_untouched(tmp_path, statements) -> None:
     path = tmp_path / "other.sqlite"
     c = sqlite3.connect(path)
-    c.execute("CREATE TABLE notes (t TEXT)")
+    for statement in statements:
+        c.execute(statement)
     c.commit()
     c.close()
     before = path.read_bytes()
@@ -119,14 +124,18 @@ def test_another_applications_database_is_refused_untouched(tmp_path) -> None:
     assert path.read_bytes() == before
 
 
+def set_version(path: Path, value: str) -> None:
+    c = sqlite3.connect(path)
+    c.execute("UPDATE meta SET value = ? WHERE key = 'store_version'", (value,))
+    c.commit()
+    c.close()
+
+
 def test_a_store_from_a_newer_trueopen_is_refused_untouched(tmp_path) -> None:
     path = tmp_path / "s.sqlite"
     with Store.open(path) as db:
         put(db)
-    c = sqlite3.connect(path)
-    c.execute("UPDATE meta SET value = '99' WHERE key = 'store_version'")
-    c.commit()
-    c.close()
+    set_version(path, "99")
     before = path.read_bytes()
     with pytest.raises(InputError, match="newer trueopen"):
         Store.open(path)
@@ -252,26 +261,10 @@ def test_processes_creating_the_same_store_at_once(tmp_path) -> None:
         assert db.releases() == [f"https://x/{n}" for n in "abcd"]
 
 
-def test_a_meta_table_alone_is_not_a_store(tmp_path) -> None:
-    path = tmp_path / "browser.sqlite"
-    c = sqlite3.connect(path)
-    c.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    c.execute("INSERT INTO meta VALUES ('version', '7')")
-    c.commit()
-    c.close()
-    before = path.read_bytes()
-    with pytest.raises(InputError, match="not a trueopen store"):
-        Store.open(path)
-    assert path.read_bytes() == before
-
-
 def test_a_store_version_trueopen_never_wrote_is_refused(tmp_path) -> None:
     path = tmp_path / "s.sqlite"
     Store.open(path).close()
-    c = sqlite3.connect(path)
-    c.execute("UPDATE meta SET value = '0' WHERE key = 'store_version'")
-    c.commit()
-    c.close()
+    set_version(path, "0")
     with pytest.raises(InputError, match="not one trueopen wrote"):
         Store.open(path)
 
