@@ -71,6 +71,7 @@ def test_ranges_are_partial_not_missing(release) -> None:
 def test_a_lock_file_states_the_versions(release) -> None:
     r = audit(release(base(**{"requirements.txt": None, "uv.lock": "version = 1\n"}))).verdicts.reproducibility
     assert next(f for f in r.facts if f.id == "framework_versions").status == "stated"
+    assert r.plan.skipped_requirements == ["uv.lock: a lock file, installed with its own tool, not by the replay"]
 
 
 def test_a_documented_script_that_is_not_shipped_is_partial(release) -> None:

@@ -190,6 +190,8 @@ def _versions(release: Release, recipe: Recipe,
     ranges = [e for e in ev if e.detail.endswith("(range)")]
     exact = [e for e in ev if e.detail.endswith("(pinned)")]
     if locks:
+        # The replay installs exact pins only; a lock file is for its own tool (poetry, uv, conda-lock).
+        skipped = skipped + [f"{e.path}: a lock file, installed with its own tool, not by the replay" for e in locks]
         return pins, skipped, ReplayFact(id="framework_versions", status="stated", detail="a lock file pins every dependency",
                                          evidence=locks[:MAX_EVIDENCE])
     if unpinned:
