@@ -19,12 +19,29 @@ StoreOption = Annotated[Optional[Path], typer.Option("--store", help="The audit 
 
 
 def store_path(store: Path | None, no_store: bool = False) -> Path | None:
-    """The store a command uses: --store, else TRUEOPEN_STORE, else the default; None with --no-store."""
+    """The store a command uses: --store, else TRUEOPEN_STORE, else the default; None with --no-store,
+    or when the default's folder cannot be made (a read-only home): an audit does not fail for
+    want of a cache, and stderr says so. A store the user named must work."""
     if no_store:
         return None
+    if store is not None:
+        return store.expanduser()
+    import os
+
     from trueopen.index.store import default_path
 
-    return store.expanduser() if store is not None else default_path()
+    path = default_path()
+    if "TRUEOPEN_STORE" in os.environ:
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(path.parent, os.W_OK):
+            raise PermissionError(13, "permission denied")
+    except OSError as exc:
+        Console(stderr=True).print(f"trueopen: no audit store ({path.parent}: {exc.strerror or exc}); audits are not kept",
+                                   highlight=False, soft_wrap=True)
+        return None
+    return path
 
 
 @index_app.command()

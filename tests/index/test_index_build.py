@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -171,3 +172,16 @@ def test_offline_and_download_limit_are_part_of_the_key() -> None:
     keys = {options_key((), True, SourceOptions()), options_key((), True, SourceOptions(offline=True)),
             options_key((), True, SourceOptions(max_download=1 << 20)), options_key((), False, SourceOptions())}
     assert len(keys) == 4
+
+
+def test_a_default_store_that_cannot_be_made_does_not_stop_the_audit(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TRUEOPEN_STORE"}
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder would be")
+    env["XDG_CACHE_HOME"] = str(blocker)
+    proc = subprocess.run([sys.executable, "-m", "trueopen.cli", "audit", str(EXAMPLES / "open-weights")],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0 and "no audit store" in proc.stderr and "open-weights" in proc.stdout
+    named = subprocess.run([sys.executable, "-m", "trueopen.cli", "audit", str(EXAMPLES / "open-weights"), "--store",
+                            str(blocker / "s.sqlite")], capture_output=True, text=True, timeout=120, env=env)
+    assert named.returncode == 2 and "Traceback" not in named.stderr  # a store the user named must work
