@@ -180,7 +180,7 @@ def test_the_time_limit_stops_the_commands(tmp_path) -> None:
     rel = small_release(tmp_path / "rel", "print('hi')\n")
     rep = reproduce(rel, ReplayOptions(yes=True, timeout_seconds=1, commands=("sleep 30",))).reproduction
     assert rep.grade == "could-not-run" and "time limit" in rep.reason
-    assert rep.exit_code is None and rep.seconds < 20
+    assert rep.exit_code is None  # stopped, not finished (no wall-clock assertion: see issue 14)
 
 
 @needs_bwrap
