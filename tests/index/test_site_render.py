@@ -265,7 +265,7 @@ def test_many_releases_render_in_parallel_the_same_bytes(tmp_path, monkeypatch) 
     monkeypatch.setattr(site_mod.os, "cpu_count", lambda: 2)
     write_site(many, tmp_path / "forked")
     files = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*") if p.is_file())
-    assert len(files) == 24 + 4
+    assert len(files) == 24 + 4 + 1  # the pages, the four files, the site's marker
     for f in files:
         assert (tmp_path / "serial" / f).read_bytes() == (tmp_path / "forked" / f).read_bytes(), f
 
@@ -283,10 +283,21 @@ def test_an_output_that_is_a_file_or_unwritable_is_a_one_line_error(tmp_path) ->
     site = tmp_path / "site"
     write_site(entries()[:1], site)
     (site / "mine.txt").write_text("kept")
-    (site / "releases" / "stale.html").write_text("old")
+    (site / "releases" / "mine.html").write_text("a page trueopen did not write")
     write_site(entries()[1:2], site)
     assert (site / "mine.txt").read_text() == "kept"
-    assert sorted(p.name for p in (site / "releases").iterdir()) == ["huggingface.co-trueopen-examples-open-weights.html"]
+    # the previous site's page of a release no longer listed is gone; a page trueopen did not write stays
+    assert sorted(p.name for p in (site / "releases").iterdir()) == ["huggingface.co-trueopen-examples-open-weights.html",
+                                                                     "mine.html"]
+    # a folder holding files and no trueopen site is refused, untouched
+    theirs = tmp_path / "theirs"
+    (theirs / "releases").mkdir(parents=True)
+    (theirs / "releases" / "v1.0-notes.md").write_text("precious")
+    (theirs / "index.html").write_text("<h1>my homepage</h1>")
+    with pytest.raises(InputError, match="holds files and no trueopen site"):
+        write_site(entries()[:1], theirs)
+    assert (theirs / "index.html").read_text() == "<h1>my homepage</h1>"
+    assert [p.name for p in (theirs / "releases").iterdir()] == ["v1.0-notes.md"]
 
 
 def test_an_empty_index_is_a_valid_site(tmp_path) -> None:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 from trueopen import __version__
 from trueopen.index.entry import IndexEntry
+from trueopen.index.site_files import MARKER, SITE_FILES
 
-MARKER = ".trueopen-site.json"
-SITE_FILES = ("index.html", "compare.html", "records.jsonl", "records.csv")
 
 
 def with_external(entry: IndexEntry) -> IndexEntry:
@@ -33,16 +31,14 @@ def publish(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen 
     False when the site there was already built from the same entries by the same code (nothing
     is written then)."""
     digest = site_digest(entries, title)
-    if _built_from(out) == digest and all((out / f).is_file() for f in SITE_FILES):
+    built = _built_from(out)
+    if built is not None and built.get("digest") == digest and all((out / f).is_file() for f in SITE_FILES) \
+            and all((out / "releases" / str(p)).is_file() for p in built.get("pages", [])):
         return False
     from trueopen.index.build import load_audits
     from trueopen.index.site import write_site  # jinja2 and the templates: only when pages are written
 
-    write_site([with_external(e) for e in load_audits(entries, store)], out, title=title)
-    marker = out / MARKER
-    tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(json.dumps({"trueopen": __version__, "digest": digest}) + "\n", encoding="utf-8")
-    os.replace(tmp, marker)
+    write_site([with_external(e) for e in load_audits(entries, store)], out, title=title, digest=digest)
     return True
 
 
@@ -62,8 +58,10 @@ def site_digest(entries: Sequence[IndexEntry], title: str) -> str:
 def _code_digest() -> str:
     """The site's renderer, templates and bundled external data (a change to any rebuilds the site)."""
     here = Path(__file__).resolve().parent
-    data = here.parent / "data"
-    files = [here / "site.py", here / "records.py", here / "external.py", here / "publish.py",
+    pkg = here.parent
+    data = pkg / "data"
+    # Everything that shapes a page: the index, the report views, the assessors the views call.
+    files = [*sorted(here.glob("*.py")), *sorted((pkg / "formats").glob("*.py")), *sorted((pkg / "assessors").glob("*.py")),
              *sorted((data / "templates").rglob("*")), *sorted((data / "external").rglob("*"))]
     h = hashlib.sha256()
     for f in files:
@@ -72,9 +70,9 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-def _built_from(out: Path) -> str | None:
+def _built_from(out: Path) -> dict | None:
     try:
         data = json.loads((out / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data.get("digest") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None

@@ -29,6 +29,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from trueopen.index.entry import IndexEntry
+from trueopen.index.site_files import MARKER, SITE_FILES
 from trueopen.index.records import LABEL_ORDER, MOF_ORDER, SAFETY_ORDER, IndexRow, record_line, row_of
 
 SLUG_MAX = 80
@@ -308,32 +309,50 @@ def _options(values: Iterator[str], order: Sequence[str] = ()) -> list[str]:
     return [v for v in order if v in present] + sorted(present - set(order))
 
 
-def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen index") -> None:
-    """Write the site into `out` (created): every file is rendered into a temporary folder beside
-    it first, then moved in, so a failure leaves no half page. In `out`, index.html, compare.html,
-    records.jsonl, records.csv and the releases/ folder are replaced; other files are left alone.
+def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen index", digest: str = "") -> None:
+    """Write the site into `out`: a new or empty folder, or one holding a site trueopen wrote (its
+    `.trueopen-site.json`); any other folder is refused, so nothing of the user's is overwritten.
+    Every file is rendered into a temporary folder inside `out` first (same file system: a mount
+    point works), then each is moved in by one rename, so a failure leaves no half page. Pages
+    of the previous site that are no longer in the index are removed; other files are left alone.
     InputError (one line) when `out` cannot be written."""
     from trueopen.errors import InputError
 
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; the site needs a folder")
+    previous = read_marker(out)
+    if previous is None and out.is_dir() and any(out.iterdir()):
+        raise InputError(f"{out}: holds files and no trueopen site; name a new or empty folder (nothing was written)")
     # The table's first order: by the name shown (OWNER/NAME), as the Release column sorts.
     entries = sorted(entries, key=lambda e: (_name(e.id).lower(), e.id, e.target, e.audited_at, e.revision or ""))
     rows = [row_of(e) for e in entries]
     names = slugs([e.id for e in entries])
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".trueopen-tmp-", dir=out))
     except OSError as e:
         raise InputError(f"{out}: cannot write the site there ({e.strerror or e})") from None
     try:
         _render_all(entries, rows, names, tmp, title)
-        _move_in(tmp, out)
+        _move_in(tmp, out, previous or {})
+        pages = sorted(f"{n}.html" for n in names)
+        marker = tmp / MARKER
+        marker.write_text(json.dumps({"digest": digest, "pages": pages}, indent=1) + "\n", encoding="utf-8")
+        os.replace(marker, out / MARKER)
     except OSError as e:
         raise InputError(f"{out}: writing the site failed ({e.strerror or e}); no page is left half-written") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_marker(out: Path) -> dict | None:
+    """What the site in `out` was built from and which pages it wrote, or None (no trueopen site)."""
+    try:
+        data = json.loads((Path(out) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _render_all(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], names: Sequence[str], tmp: Path, title: str) -> None:
@@ -369,15 +388,17 @@ def _render_all(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], names: 
     _render_pages(list(zip(entries, rows, names, strict=True)), title, str(tmp / "releases"), others)
 
 
-def _move_in(tmp: Path, out: Path) -> None:
-    """Move the rendered files into `out`: each top-level file by one rename; releases/ swapped
-    as a folder (the old one renamed aside, then removed), so pages of releases no longer in the
-    index do not linger."""
-    out.mkdir(parents=True, exist_ok=True)
-    old = out / "releases"
-    aside = tmp / "releases.old"
-    if old.exists():
-        os.replace(old, aside)
-    os.replace(tmp / "releases", old)
-    for name in ("records.jsonl", "records.csv", "compare.html", "index.html"):
+def _move_in(tmp: Path, out: Path, previous: dict) -> None:
+    """Move the rendered files into `out`, each by one rename; then remove the previous site's
+    pages that the new one does not have (only pages trueopen wrote, as its marker lists them)."""
+    pages = out / "releases"
+    pages.mkdir(exist_ok=True)
+    new = sorted(p.name for p in (tmp / "releases").iterdir())
+    for name in new:
+        os.replace(tmp / "releases" / name, pages / name)
+    for name in SITE_FILES:
         os.replace(tmp / name, out / name)
+    kept = set(new)
+    for name in previous.get("pages", []):
+        if isinstance(name, str) and name not in kept and "/" not in name and name.endswith(".html"):
+            (pages / name).unlink(missing_ok=True)
