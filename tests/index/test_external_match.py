@@ -107,3 +107,12 @@ def test_bare_ids_are_hub_ids_only_when_asked() -> None:
     assert url_key("Salesforce/codegen2-16B", bare_hub=True) == "hf:salesforce/codegen2-16b"
     assert url_key("Salesforce/codegen2-16B") is None
     assert hub_key("a/b/c") is None and hub_key("datasets/a/b") == "hf:datasets/a/b"
+
+
+def test_a_shared_framework_cited_as_code_matches_no_model() -> None:
+    from trueopen.index.external import match_external
+
+    for repo in ("https://github.com/NVIDIA/Megatron-LM", "https://github.com/mosaicml/llm-foundry",
+                 "https://github.com/facebookresearch/fairseq2"):
+        found = match_external(repo, None)
+        assert found is None or found.get("eu_index") is None, (repo, found)

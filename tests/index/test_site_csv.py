@@ -19,3 +19,12 @@ def test_formula_like_cells_are_kept_as_text(tmp_path) -> None:
     assert evil["id"].startswith("'=") and evil["error"].startswith("'@")
     assert rows["./ok"]["id"] == "https://example.org/ok"
     assert '"id":"=HYPERLINK' in (tmp_path / "site" / "records.jsonl").read_text()  # JSON keeps the value as it is
+
+
+def test_not_known_is_a_plain_dash(tmp_path) -> None:
+    write_site([IndexEntry(id="https://example.org/x", target="./x", audited_at="", trueopen_version="0", error="e")],
+               tmp_path / "site")
+    with open(tmp_path / "site" / "records.csv", newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["publisher"] == "-" or row["revision"] == "-"
+    assert "'-" not in (tmp_path / "site" / "records.csv").read_text()

@@ -278,7 +278,9 @@ def _pick(by_key: Mapping[str, list[Any]], levels: list[tuple[MatchedBy, list[st
     ambiguous: list[Any] = []
     for by, keys in levels:
         found = {r.file: (r, k) for k in keys for r in by_key.get(k, [])}
-        if len(found) == 1:
+        # A repository a grading cites as its code may be a shared framework (Megatron-LM, fairseq2):
+        # at that level even a single record matches only when it carries the repository's name.
+        if len(found) == 1 and by != "code":
             r, k = next(iter(found.values()))
             return r, by, k, []
         if found:

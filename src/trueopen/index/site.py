@@ -299,7 +299,7 @@ def _cell(v: Any) -> Any:
     licence name) would otherwise be run as a formula; a quote in front keeps it text (OWASP)."""
     if v is None:
         return ""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(v, str) and v != "-" and v[:1] in ("=", "+", "-", "@", "\t", "\r"):  # "-" is "not known"
         return "'" + v
     return v
 

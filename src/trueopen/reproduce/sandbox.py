@@ -28,7 +28,7 @@ from trueopen.record import ReplayLimits
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/ssl",
              "/etc/ca-certificates", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/localtime",
-             "/etc/hosts", "/etc/mime.types", "/etc/os-release")
+             "/etc/hosts", "/etc/mime.types", "/etc/os-release", "/etc/services", "/etc/protocols", "/etc/fonts")
 DISK_POLL_SECONDS = 0.5
 
 

@@ -18,7 +18,7 @@
     var m = /(?:^#|&)ids=([^&]*)/.exec(location.hash), out = [];
     if (!m) { return out; }
     m[1].split(",").forEach(function (s) {
-      s = decodeURIComponent(s);
+      try { s = decodeURIComponent(s); } catch (e) { return; }  // a malformed escape: that part is skipped
       if (Object.prototype.hasOwnProperty.call(data.releases, s) && out.indexOf(s) < 0 && out.length < 4) { out.push(s); }
     });
     return out;
