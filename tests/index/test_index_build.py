@@ -185,3 +185,10 @@ def test_a_default_store_that_cannot_be_made_does_not_stop_the_audit(tmp_path) -
     named = subprocess.run([sys.executable, "-m", "trueopen.cli", "audit", str(EXAMPLES / "open-weights"), "--store",
                             str(blocker / "s.sqlite")], capture_output=True, text=True, timeout=120, env=env)
     assert named.returncode == 2 and "Traceback" not in named.stderr  # a store the user named must work
+
+
+def test_two_releases_under_one_id_are_refused(tmp_path) -> None:
+    lst = tmp_path / "list.txt"
+    lst.write_text("./a --id https://example.org/same\n# c\n./b --id https://example.org/same\n")
+    with pytest.raises(InputError, match=r"list.txt:3: --id https://example.org/same is already line 1's"):
+        read_list(lst)

@@ -65,6 +65,12 @@ def read_list(path: Path) -> list[ListLine]:
             raise InputError(f"{path}: more than {MAX_LINES} releases")
     if not out:
         raise InputError(f"{path}: no releases in it")
+    first: dict[str, int] = {}
+    for line in out:
+        if line.id is not None:
+            if line.id in first:  # two releases under one identity would read as one release that changed
+                raise InputError(f"{path}:{line.number}: --id {line.id} is already line {first[line.id]}'s")
+            first[line.id] = line.number
     return out
 
 
