@@ -183,3 +183,12 @@ def test_tensors_larger_than_a_chunk(tmp_path, weights, monkeypatch) -> None:
     worst = r.worst[0]
     assert worst.name == "a.weight" and worst.max_abs_diff == pytest.approx(3.0, rel=1e-6)
     assert 0.0 < worst.cosine < 1.0
+
+
+def test_the_evidence_of_exact_and_zero_based_differences(tmp_path) -> None:
+    np.savez(tmp_path / "pub.npz", u=np.array([2**64 - 1], np.uint64), z=np.zeros(2, np.float32))
+    np.savez(tmp_path / "prod.npz", u=np.array([2**64 - 2], np.uint64), z=np.array([0, 1e-3], np.float32))
+    r = compare_file(tmp_path / "pub.npz", tmp_path / "prod.npz")
+    worst = {t.name: t for t in r.worst}
+    assert worst["u"].grade == "differs" and worst["u"].max_abs_diff == 1.0
+    assert worst["z"].max_rel_diff is None  # unbounded, not 1.8e308

@@ -139,15 +139,22 @@ class _Accumulator:
         self.dot = self.nx = self.ny = 0.0
 
     def add(self, x: np.ndarray, y: np.ndarray, rtol: float, atol: float, exact: bool) -> None:
+        exact_diff = None
         if exact:
             unequal = x != y
             self.within &= not bool(np.any(unequal))
+            # |x - y| in 64-bit unsigned arithmetic (modular, so exact below 2**64); float64 would
+            # round 2**64 - 1 and 2**64 - 2 to the same number.
+            ux, uy = x.astype(np.uint64), y.astype(np.uint64)
+            with np.errstate(all="ignore"):
+                exact_diff = np.where(x > y, ux - uy, uy - ux).astype(np.float64)
             x, y = x.astype(np.float64), y.astype(np.float64)
         else:
             x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
         with np.errstate(all="ignore"):
             same = (x == y) | (np.isnan(x) & np.isnan(y))  # equal infinities and NaN pairs differ by nothing
-            diff = np.where(same, 0.0, np.abs(y - x))
+            diff = np.abs(y - x) if exact_diff is None else exact_diff
+            diff = np.where(same & (diff == 0) if exact_diff is not None else same, 0.0, diff)
             diff = np.where(np.isnan(diff), np.inf, diff)  # NaN against a number, inf against another value
             scale = np.abs(x)
             if not exact:
@@ -157,7 +164,8 @@ class _Accumulator:
             if diff.size:
                 self.max_abs = max(self.max_abs, float(np.max(diff)))
                 rel = np.where(diff == 0, 0.0, diff / np.where(scale > 0, scale, 0.0))
-                self.max_rel = max(self.max_rel, float(np.max(np.nan_to_num(rel, nan=np.inf))))
+                # against 0 a difference is unboundedly relative: inf (null in JSON), not the largest float
+                self.max_rel = max(self.max_rel, float(np.max(np.nan_to_num(rel, nan=np.inf, posinf=np.inf))))
             fx, fy = np.where(np.isfinite(x), x, 0.0), np.where(np.isfinite(y), y, 0.0)
             self.dot += float(np.dot(fx, fy))
             self.nx += float(np.dot(fx, fx))
