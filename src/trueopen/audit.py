@@ -48,6 +48,7 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
     from trueopen.inspectors.recipe import read_recipe
     from trueopen.inspectors.safety import assess_safety
     from trueopen.inspectors.scopes import find_scopes
+    from trueopen.reproduce.readiness import assess_readiness, load_manifest
 
     scopes = find_scopes(release)
     card = scopes.primary
@@ -56,7 +57,8 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
     inv = take_inventory(release, card, cards, roots)
     lm = map_licenses(release, inv, card, scopes)
     components, component_findings = build_components(inv, lm)
-    recipe = read_recipe(release, inv.code_texts, card)
+    manifest, manifest_findings = load_manifest(release)  # read once: recipe evidence and readiness
+    recipe = read_recipe(release, inv.code_texts, card, manifest)
     card_folder = card.card.path.rpartition("/")[0] if card.card.path else ""
     model = read_model_facts(release, card, recipe, folders=(card_folder, *roots))
     claims = find_claims(release, roots)
@@ -75,9 +77,7 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
     files = [_file_entry(f, integrity.sha256.get(f.path) or read_whole.get(f.path), inv.kinds.get(f.path, "other"),
                          next((lb for lb in labels if f.path.startswith(lb + "/")), None))
              for f in release.files]
-    from trueopen.reproduce.readiness import assess_readiness
-
-    readiness, readiness_findings = assess_readiness(release, card, recipe, components, files, inv.code_texts)
+    readiness = assess_readiness(release, card, recipe, components, files, inv.code_texts, manifest)
     verdicts = verdicts.model_copy(update={"reproducibility": readiness})
     locations = [Location(label=label, kind=t.kind, ref=t.ref, revision=t.revision)
                  for label, t in (release.locations or (("", release.target),))]
@@ -91,7 +91,7 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
         licenses=lm.found,
         claims=claims,
         safety=safety,
-        findings=sort_findings([*findings, *readiness_findings]),
+        findings=sort_findings([*findings, *manifest_findings]),
         verdicts=verdicts,
         locations=locations,
         model=model,

@@ -7,6 +7,7 @@ files themselves; they ask the release, which enforces the read limits.
 from __future__ import annotations
 
 import codecs
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -68,16 +69,30 @@ class Release:
     meter: Meter | None = None  # bytes and requests spent reading (remote sources)
     remote: bool = False  # every read costs a network round trip: the scanner skips reads no verdict needs
     _paths: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    _roots: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(sorted(self.files, key=lambda f: f.path)))
         object.__setattr__(self, "_paths", frozenset(f.path for f in self.files))
+        # Longest label first: a `--with` location's files are under its label, the main target's are the rest.
+        roots = sorted(((label, str(folder)) for label, folder in self.folders()), key=lambda lf: -len(lf[0]))
+        object.__setattr__(self, "_roots", tuple(roots))
 
     def folders(self) -> list[tuple[str, Path]]:
         """(label, folder) of every part of the release that lies in a folder on disk."""
         if self.part_roots:
             return list(self.part_roots)
         return [("", self.root)] if self.root is not None else []
+
+    def local_path(self, path: str) -> str | None:
+        """Where a release file lies on disk (the folder of the location it belongs to), or None
+        for sources without a folder. The path is not checked to exist."""
+        for label, folder in self._roots:
+            if not label:
+                return os.path.join(folder, path)
+            if path.startswith(label + "/"):
+                return os.path.join(folder, path[len(label) + 1:])
+        return None
 
     def has(self, path: str) -> bool:
         return path in self._paths

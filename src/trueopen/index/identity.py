@@ -54,21 +54,17 @@ def identify(release: Release, given_id: str | None = None) -> Identity:
 def _fingerprint(release: Release) -> str:
     """sha256 over every file's path, size, mtime and ctime (sizes alone for sources without a folder)."""
     h = hashlib.sha256()
-    folders = [(label, str(folder)) for label, folder in release.folders()]  # strings: pathlib doubled the cost
     for f in release.files:
-        mtime = 0
-        for label, folder in folders:
-            if label and not f.path.startswith(label + "/"):
-                continue
-            rel = f.path[len(label) + 1:] if label else f.path
+        stamp = "0"
+        local = release.local_path(f.path)
+        if local is not None:
             try:
-                st = os.stat(os.path.join(folder, rel))
+                st = os.stat(local)
                 # ctime too: cp -p, rsync -a and tar keep a file's size and mtime, never its ctime.
-                mtime = f"{st.st_mtime_ns}.{st.st_ctime_ns}"
-                break
+                stamp = f"{st.st_mtime_ns}.{st.st_ctime_ns}"
             except OSError:
-                continue
-        h.update(f"{f.path}\0{f.size}\0{mtime}\n".encode())
+                pass
+        h.update(f"{f.path}\0{f.size}\0{stamp}\n".encode())
     return h.hexdigest()
 
 

@@ -40,8 +40,9 @@ def _rules() -> _Rules:
     return _Rules(load_yaml("recipe.yml"))
 
 
-def read_recipe(release: Release, texts: dict[str, str], card: ParsedCard) -> Recipe:
-    """Collect recipe evidence from code and config texts (already read by the inventory) and the card."""
+def read_recipe(release: Release, texts: dict[str, str], card: ParsedCard, manifest=None) -> Recipe:
+    """Collect recipe evidence from code and config texts (already read by the inventory), the
+    card and the release's recipe manifest (`reproduce.readiness.load_manifest`'s, when valid)."""
     r = _rules()
     found: dict[str, list[Evidence]] = {k: [] for k in ("hyperparameters", "seeds", "framework_versions", "data_order", "hardware")}
     for path in sorted(texts):
@@ -62,20 +63,17 @@ def read_recipe(release: Release, texts: dict[str, str], card: ParsedCard) -> Re
             read = release.read_text(f.path)
             if read.text is not None:
                 found["framework_versions"].extend(_requirements(f.path, read.text, r))
-    for element, items in _from_manifest(release).items():
+    for element, items in _from_manifest(manifest).items():
         found[element].extend(items)
     return Recipe(**{k: _dedupe(v) for k, v in found.items()})
 
 
-def _from_manifest(release: Release) -> dict[str, list[Evidence]]:
+def _from_manifest(manifest) -> dict[str, list[Evidence]]:
     """Recipe evidence from a trueopen-recipe.json (`trueopen recipe capture`): exact versions,
     seeds and the machine, as recorded when the release was built."""
-    from trueopen.reproduce.readiness import read_manifest
-
-    found = read_manifest(release)
-    if found is None:
+    if manifest is None:
         return {}
-    path, man = found
+    path, man = manifest
     p = man.platform
     gpus = f", {', '.join(p.gpus)}" if p.gpus else ""
     out = {"framework_versions": [Evidence(path=path, detail=f"{len(man.pins())} packages recorded at exact versions, "

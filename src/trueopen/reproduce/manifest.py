@@ -107,7 +107,7 @@ class RecipeManifest(_Model):
         """The packages as exact pins, without the packaging tools; a name or version that is not
         one (`--index-url=...`, a path) is left out, so it can never become a pip option."""
         return [f"{p.name}=={p.version}" for p in self.packages
-                if _canonical(p.name) not in NOT_ENVIRONMENT and is_pin(f"{p.name}=={p.version}")]
+                if canonical_name(p.name) not in NOT_ENVIRONMENT and is_pin(f"{p.name}=={p.version}")]
 
 
 def json_schema() -> dict:
@@ -128,8 +128,8 @@ def parse_manifest(text: str) -> RecipeManifest:
         raise ValueError(validation_error_line(exc)) from None
 
 
-# The probe runs in the interpreter being described (the user's own, or a replay's fresh venv):
-# it only reads package metadata and platform facts.
+# The probe runs in the interpreter being described (the user's own: a replay's fresh venv is
+# described from metadata files instead, see describe_venv): it only reads metadata and platform facts.
 _PROBE = r"""
 import json, platform, sys
 from importlib import metadata
@@ -296,7 +296,7 @@ def installed_packages(site: Path) -> list[Package]:
     return [Package(name=n, version=v) for n, v in sorted(found.items(), key=lambda kv: kv[0].lower())]
 
 
-def describe_venv(venv: Path, site: Path, python_version: str, env: dict[str, str]) -> RecipeManifest:
+def describe_venv(site: Path, python_version: str, env: dict[str, str]) -> RecipeManifest:
     """A manifest of a replay's fresh environment without starting its interpreter (see installed_packages)."""
     return RecipeManifest(tool=f"trueopen {__version__}",
                           python=PythonInfo(version=python_version, implementation=platform.python_implementation()),
@@ -304,7 +304,8 @@ def describe_venv(venv: Path, site: Path, python_version: str, env: dict[str, st
                           settings={k: env[k] for k in SETTINGS if k in env}, seeds=_seeds(env, []))
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
+    """A distribution name as packaging compares them (PEP 503: case and -_. runs ignored)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 

@@ -72,10 +72,8 @@ class _Commands:
 
 
 def assess_readiness(release: Release, card: ParsedCard, recipe: Recipe, components: Sequence[Component],
-                     files: Sequence[FileEntry], texts: dict[str, str]) -> tuple[Reproducibility, list[Finding]]:
-    """The readiness grade with each fact's evidence, the replay plan, and findings on a broken manifest."""
-    findings: list[Finding] = []
-    manifest = _manifest(release, findings)
+                     files: Sequence[FileEntry], texts: dict[str, str], manifest: Manifest | None = None) -> Reproducibility:
+    """The readiness grade with each fact's evidence and the replay plan (`manifest`: load_manifest's)."""
     by_id = {c.id: c for c in components}
     commands = _commands(release, card, manifest)
     requirements, skipped, versions = _versions(release, recipe, manifest)
@@ -102,39 +100,31 @@ def assess_readiness(release: Release, card: ParsedCard, recipe: Recipe, compone
         commands=list(commands.lines), commands_from=commands.where,
         outputs=[ExpectedOutput(path=f.path, sha256=f.sha256, size=f.size) for f in files if f.kind in WEIGHT_KINDS],
     )
-    return Reproducibility(grade=grade, missing=missing, facts=facts, plan=plan), findings
+    return Reproducibility(grade=grade, missing=missing, facts=facts, plan=plan)
 
 
-def manifest_path(release: Release) -> str | None:
-    """The release's recipe manifest, the one nearest the root."""
+Manifest = tuple[str, RecipeManifest]  # a release's trueopen-recipe.json: its path and content
+
+
+def load_manifest(release: Release) -> tuple[Manifest | None, list[Finding]]:
+    """The release's recipe manifest (the one nearest the root) when it validates, and a finding
+    when it is there but cannot be read or does not validate (its recipe is then not counted)."""
     paths = sorted((f.path for f in release.files if PurePosixPath(f.path).name == MANIFEST_NAME),
                    key=lambda p: (p.count("/"), p))
-    return paths[0] if paths else None
-
-
-def read_manifest(release: Release) -> tuple[str, RecipeManifest] | None:
-    """The release's recipe manifest when it validates, with its path."""
-    return _manifest(release, [])
-
-
-def _manifest(release: Release, findings: list[Finding]) -> tuple[str, RecipeManifest] | None:
-    path = manifest_path(release)
-    if path is None:
-        return None
-    paths = [path]
-    read = release.read_text(paths[0])
+    if not paths:
+        return None, []
+    path = paths[0]
+    read = release.read_text(path)
     if read.text is None:
-        findings.append(Finding(rule="recipe-manifest-invalid", severity="warn",
-                                message=f"{paths[0]} could not be read ({read.error}); its recipe is not counted",
-                                evidence=[Evidence(path=paths[0], detail=read.error or "unreadable")]))
-        return None
+        return None, [Finding(rule="recipe-manifest-invalid", severity="warn",
+                              message=f"{path} could not be read ({read.error}); its recipe is not counted",
+                              evidence=[Evidence(path=path, detail=read.error or "unreadable")])]
     try:
-        return paths[0], parse_manifest(read.text)
+        return (path, parse_manifest(read.text)), []
     except ValueError as exc:
-        findings.append(Finding(rule="recipe-manifest-invalid", severity="warn",
-                                message=f"{paths[0]} does not follow the recipe manifest schema ({exc}); its recipe is not counted",
-                                evidence=[Evidence(path=paths[0], detail=str(exc))]))
-        return None
+        return None, [Finding(rule="recipe-manifest-invalid", severity="warn",
+                              message=f"{path} does not follow the recipe manifest schema ({exc}); its recipe is not counted",
+                              evidence=[Evidence(path=path, detail=str(exc))])]
 
 
 def _simple(fid: str, ev: list[Evidence], *, what: str) -> ReplayFact:
@@ -175,7 +165,7 @@ def _data(release: Release, datasets: Component | None) -> ReplayFact:
 
 
 def _versions(release: Release, recipe: Recipe,
-              m: tuple[str, RecipeManifest] | None) -> tuple[list[str], list[str], ReplayFact]:
+              m: Manifest | None) -> tuple[list[str], list[str], ReplayFact]:
     """Exact pins for the plan, the lines left out, and the framework-versions fact."""
     if m:
         path, man = m
@@ -248,7 +238,7 @@ def _requirement_files(release: Release) -> tuple[list[str], list[str]]:
     return sorted(pins.values(), key=str.lower), skipped
 
 
-def _commands(release: Release, card: ParsedCard, m: tuple[str, RecipeManifest] | None) -> _Commands:
+def _commands(release: Release, card: ParsedCard, m: Manifest | None) -> _Commands:
     if m and m[1].command:
         line = command_line(m[1])
         return _Commands((line,), Evidence(path=m[0], detail=f"captured command: {line}"), "stated",
@@ -356,7 +346,7 @@ def _scripts_named(lines: Sequence[str]) -> list[str]:
     return out
 
 
-def _python(release: Release, card: ParsedCard, texts: dict[str, str], m: tuple[str, RecipeManifest] | None) -> str | None:
+def _python(release: Release, card: ParsedCard, texts: dict[str, str], m: Manifest | None) -> str | None:
     if m:
         return ".".join(m[1].python.version.split(".")[:2])
     if release.has(".python-version"):

@@ -25,7 +25,7 @@ from trueopen.errors import InputError
 from trueopen.record import Audit, Evidence, Finding, ReplayLimits, ReplayPlan, Reproduction, WeightsComparison
 from trueopen.release import Release
 from trueopen.reproduce import compare
-from trueopen.reproduce.manifest import describe_venv, is_pin
+from trueopen.reproduce.manifest import canonical_name, describe_venv, is_pin
 from trueopen.reproduce.sandbox import bubblewrap, run_contained, sandbox_argv
 from trueopen.sources.options import format_size
 
@@ -77,7 +77,7 @@ def reproduce(target: str | Path, options: ReplayOptions, *, confirm: Callable[[
         if not plan.commands:
             why = next(f.detail for f in readiness.facts if f.id == "command")
             return _finish(audit, _result(plan, options, limits, "could-not-run",
-                                          f"nothing to run: {why}; give one with --command", sandbox=options.sandbox), options)
+                                          f"nothing to run: {why}; give one with --command", sandbox=options.sandbox))
         bwrap, why_not = bubblewrap() if options.sandbox else (None, "")
         if options.sandbox and bwrap is None:
             raise InputError(f"nothing was run: no sandbox ({why_not}); pass --no-sandbox to run without isolation")
@@ -91,7 +91,7 @@ def reproduce(target: str | Path, options: ReplayOptions, *, confirm: Callable[[
             result = _replay(release, plan, options, limits, bwrap, scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    return _finish(audit, result, options)
+    return _finish(audit, result)
 
 
 def describe_plan(ref: str, plan: ReplayPlan, options: ReplayOptions, limits: ReplayLimits) -> str:
@@ -131,7 +131,7 @@ def _replay(release: Release, plan: ReplayPlan, options: ReplayOptions, limits: 
            "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin", "VIRTUAL_ENV": str(venv)}
     # Described from metadata files: the venv's interpreter never starts outside the sandbox once
     # the release's packages are in it (a package's .pth file runs in every interpreter start).
-    environment = describe_venv(venv, site, version, env).model_dump(mode="json")
+    environment = describe_venv(site, version, env).model_dump(mode="json")
     environment["installed_from"] = installed
     script = "\n".join(plan.commands)
     if bwrap is not None:
@@ -186,17 +186,12 @@ def _compare_output(release: Release, path: str, sha256: str | None, work: Path,
 
 
 def _published(release: Release, path: str, scratch: Path) -> Path:
-    """The published file on disk: in the release folder when it has one, else copied from the source."""
-    for label, folder in release.folders():
-        rel = path[len(label) + 1:] if label else path
-        if label and not path.startswith(label + "/"):
-            continue
-        candidate = folder / rel
-        try:
-            if candidate.is_file() and candidate.resolve().is_relative_to(folder.resolve()):
-                return candidate
-        except OSError:
-            continue
+    """The published file on disk: in the release's folder when it has one, else copied from the source."""
+    local = release.local_path(path)
+    if local is not None and os.path.isfile(local):
+        real = Path(os.path.realpath(local))
+        if any(real.is_relative_to(os.path.realpath(folder)) for _, folder in release.folders()):
+            return Path(local)  # read where it is: weights are not copied for nothing
     dest = scratch / "published" / path
     _copy_one(release, path, dest)
     return dest
@@ -225,14 +220,11 @@ def _copy_one(release: Release, path: str, dest: Path) -> None:
 
 
 def _executable(release: Release, path: str) -> bool:
-    for label, folder in release.folders():
-        if label and not path.startswith(label + "/"):
-            continue
-        try:
-            return bool(os.stat(folder / (path[len(label) + 1:] if label else path)).st_mode & 0o111)
-        except OSError:
-            return False
-    return False
+    local = release.local_path(path)
+    try:
+        return local is not None and bool(os.stat(local).st_mode & 0o111)
+    except OSError:
+        return False
 
 
 class _EnvError(Exception):
@@ -288,13 +280,9 @@ def _install(python: Path, site: Path, pins: list[str], local: bool, log: Path) 
     return dict(sorted(where.items()))
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _local_dist(name: str, version: str) -> metadata.Distribution | None:
     for dist in metadata.distributions():
-        if _canonical(dist.metadata["Name"] or "") == _canonical(name) and dist.version == version:
+        if canonical_name(dist.metadata["Name"] or "") == canonical_name(name) and dist.version == version:
             return dist
     return None
 
@@ -381,7 +369,7 @@ def _write_evidence(out: Path, rep: Reproduction, log: Path | None) -> None:
         (out / name).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _finish(audit: Audit, rep: Reproduction, options: ReplayOptions) -> Audit:
+def _finish(audit: Audit, rep: Reproduction) -> Audit:
     severity = "info" if rep.grade in ("bitwise", "within-tolerance") else "warn"
     finding = Finding(rule=f"reproduce-{rep.grade}", severity=severity, message=f"replay: {rep.grade}: {rep.reason}",
                       evidence=[Evidence(path=f.path, detail=f"{f.grade}: {f.detail or f.produced_sha256 or ''}".strip())
