@@ -7,6 +7,7 @@ fails becomes an error entry with its one-line reason; the batch goes on and the
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 from collections.abc import Callable, Sequence
@@ -43,6 +44,12 @@ class BuildOptions:
     hash_contents: bool = True
     offline: bool = False
     engine: str = "local"
+
+    def source(self, **more):
+        """The Hub options every audit of the batch takes."""
+        from trueopen.sources.options import SourceOptions
+
+        return SourceOptions(offline=True if self.offline else None, **more)
 
 
 def read_list(path: Path) -> list[ListLine]:
@@ -143,7 +150,7 @@ def reuse_from_store(lines: Sequence[ListLine], options: BuildOptions,
         def one(line: ListLine):
             try:
                 return line, lookup_record(db, line.target, with_=line.with_, hash_contents=options.hash_contents,
-                                           offline=options.offline, release_id=line.id)
+                                           source=options.source(prefetch=False), release_id=line.id)
             except (InputError, OSError):
                 return line, None  # the audit will say why, as it does for any failure
 
@@ -171,6 +178,9 @@ def _build_local(lines: Sequence[ListLine], options: BuildOptions,
     results, todo = reuse_from_store(lines, options, progress)
     if not todo:
         return [results[line.number] for line in lines]
+    if options.store is not None:
+        # Every line was just looked up in the store: the misses are audited without looking again.
+        options = dataclasses.replace(options, refresh=True)
     all_lines, lines = lines, todo
     jobs = max(1, min(options.jobs, len(lines)))
     if jobs == 1:
@@ -188,7 +198,7 @@ def _build_local(lines: Sequence[ListLine], options: BuildOptions,
                 try:
                     entry = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a worker that died is one failed release
-                    entry = error_entry(line, f"internal error: {type(exc).__name__}: {exc}")
+                    entry = error_entry(line, failure(line, exc))
                 results[line.number] = entry
                 if progress:
                     progress(line, entry)
@@ -198,12 +208,10 @@ def _build_local(lines: Sequence[ListLine], options: BuildOptions,
 def audit_line(line: ListLine, options: BuildOptions) -> IndexEntry:
     """Audit one release through the store; an error entry instead of an exception."""
     from trueopen.index.stored import audit_with_store
-    from trueopen.sources.options import SourceOptions
 
     try:
         done = audit_with_store(line.target, store=options.store, with_=line.with_, hash_contents=options.hash_contents,
-                                source=SourceOptions(offline=True if options.offline else None),
-                                refresh=options.refresh, release_id=line.id)
+                                source=options.source(), refresh=options.refresh, release_id=line.id)
     except Exception as exc:  # noqa: BLE001 - one release's failure (or bug) must not stop the batch
         return error_entry(line, failure(line, exc))
     return entry_of(line, done)

@@ -21,11 +21,10 @@ def _audit_on_executor(line: ListLine, options: BuildOptions) -> tuple[int, dict
     """Runs in a Spark Python worker: one audit, no store; plain JSON back to the driver."""
     from trueopen.index.build import error_entry, failure
     from trueopen.index.stored import audit_with_store
-    from trueopen.sources.options import SourceOptions
 
     try:
         done = audit_with_store(line.target, store=None, with_=line.with_, hash_contents=options.hash_contents,
-                                source=SourceOptions(offline=True if options.offline else None), release_id=line.id)
+                                source=options.source(), release_id=line.id)
     except Exception as exc:  # noqa: BLE001 - the same one-line reasons as the local engine
         return line.number, {"entry": error_entry(line, failure(line, exc)).model_dump(mode="json")}
     return line.number, {"audit": done.audit.model_dump(mode="json", by_alias=True), "identity": dataclasses.asdict(done.identity),
@@ -38,7 +37,6 @@ def build_on_spark(lines: Sequence[ListLine], options: BuildOptions,
     from trueopen.index.identity import Identity
     from trueopen.index.stored import StoredAudit, options_key, save
     from trueopen.record import Audit
-    from trueopen.sources.options import SourceOptions
     from trueopen.spark import start_spark
 
     results, todo = reuse_from_store(lines, options, progress)
@@ -58,8 +56,7 @@ def build_on_spark(lines: Sequence[ListLine], options: BuildOptions,
             else:
                 done = StoredAudit(Audit.model_validate(got["audit"]), Identity(**got["identity"]), got["audited_at"], False)
                 if options.store is not None:
-                    source = SourceOptions(offline=True if options.offline else None)
-                    save(options.store, line.target, options_key(line.with_, options.hash_contents, source), done)
+                    save(options.store, line.target, options_key(line.with_, options.hash_contents, options.source()), done)
                 entry = entry_of(line, done)
             results[line.number] = entry
             if progress:

@@ -70,12 +70,12 @@ def find(store: Path, ident: Identity, options: str) -> StoredAudit | None:
 
 
 def lookup_record(db: Store, target: str | Path, *, with_: Sequence[str | Path] = (), hash_contents: bool = True,
-                  offline: bool = False, release_id: str | None = None):
+                  source: SourceOptions | None = None, release_id: str | None = None):
     """(identity, the stored audit's metadata) of this state of the release in an open store, else
     None. The record itself is read later, and only if needed (`build.load_audits`)."""
     from trueopen.sources import open_locations
 
-    source = SourceOptions(offline=True if offline else None, prefetch=False)
+    source = dataclasses.replace(source or SourceOptions(), prefetch=False)
     with open_locations(target, with_, source) as release:
         ident = identify(release, release_id)
     hit = db.find_meta(ident.id, ident.content, options_key(with_, hash_contents, source), __version__, rules_digest())
