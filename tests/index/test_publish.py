@@ -6,7 +6,8 @@ import shutil
 
 from builders import EXAMPLES
 from trueopen.index.build import BuildOptions, ListLine, build
-from trueopen.index.publish import MARKER, publish
+from trueopen.index.publish import publish
+from trueopen.index.site_files import MARKER
 
 
 def test_an_unchanged_rebuild_writes_nothing_and_a_change_rewrites(tmp_path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from trueopen import __version__
 from trueopen.index.entry import IndexEntry
-from trueopen.index.site_files import MARKER, SITE_FILES
+from trueopen.index.site_files import SITE_FILES, read_marker
 
 
 
@@ -31,7 +31,7 @@ def publish(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueopen 
     False when the site there was already built from the same entries by the same code (nothing
     is written then)."""
     digest = site_digest(entries, title)
-    built = _built_from(out)
+    built = read_marker(out)
     if built is not None and built.get("digest") == digest and all((out / f).is_file() for f in SITE_FILES) \
             and all((out / "releases" / str(p)).is_file() for p in built.get("pages", [])):
         return False
@@ -68,11 +68,3 @@ def _code_digest() -> str:
         if f.is_file():
             h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
-
-
-def _built_from(out: Path) -> dict | None:
-    try:
-        data = json.loads((out / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None

@@ -29,7 +29,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from trueopen.index.entry import IndexEntry
-from trueopen.index.site_files import MARKER, SITE_FILES
+from trueopen.index.site_files import MARKER, SITE_FILES, read_marker
 from trueopen.index.records import LABEL_ORDER, MOF_ORDER, SAFETY_ORDER, IndexRow, record_line, row_of
 
 SLUG_MAX = 80
@@ -344,15 +344,6 @@ def write_site(entries: Sequence[IndexEntry], out: Path, *, title: str = "trueop
         raise InputError(f"{out}: writing the site failed ({e.strerror or e}); no page is left half-written") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def read_marker(out: Path) -> dict | None:
-    """What the site in `out` was built from and which pages it wrote, or None (no trueopen site)."""
-    try:
-        data = json.loads((Path(out) / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _render_all(entries: Sequence[IndexEntry], rows: Sequence[IndexRow], names: Sequence[str], tmp: Path, title: str) -> None:
