@@ -162,12 +162,13 @@ def history(
     from trueopen.cli import _emit, _emit_table, _errors
     from trueopen.errors import InputError
     from trueopen.index.build import stored_history
-    from trueopen.index.store import Store
+    from trueopen.index.store import Store, default_path
 
     with _errors():
         if format not in ("table", "json"):
             raise InputError(f"--format {format}: choose table or json")
-        path = store_path(store)
+        # Read only: the store as named, never made (store_path makes the default's folder, for writers).
+        path = store.expanduser() if store is not None else default_path()
         if not path.exists():
             raise InputError(f"{path}: no store yet (audits write one)")
         release_id = _identity_of(release)

@@ -192,3 +192,13 @@ def test_two_releases_under_one_id_are_refused(tmp_path) -> None:
     lst.write_text("./a --id https://example.org/same\n# c\n./b --id https://example.org/same\n")
     with pytest.raises(InputError, match=r"list.txt:3: --id https://example.org/same is already line 1's"):
         read_list(lst)
+
+
+def test_history_without_a_store_folder_is_one_line(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TRUEOPEN_STORE"}
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder would be")
+    env["XDG_CACHE_HOME"] = str(blocker)
+    proc = subprocess.run([sys.executable, "-m", "trueopen.cli", "history", "https://x/y"], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 2 and "no store yet" in proc.stderr and "internal error" not in proc.stderr
