@@ -174,3 +174,126 @@ def test_audit_hashes_in_the_background_and_waits_for_it(tmp_path: Path, monkeyp
     monkeypatch.setattr(integrity, "hash_files", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         audit(tmp_path)
+
+
+# --- hashing processes (large files) -------------------------------------------------------
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Send every file to a hashing process and keep the processes started, to check them."""
+    import trueopen.hashing as mod
+
+    if not mod._Children().usable:
+        pytest.skip("no hashing processes on this platform")
+    monkeypatch.setattr(mod, "CHILD_MIN_BYTES", 1)
+    started: list = []
+    real_init = mod._Child.__init__
+
+    def spy(self) -> None:
+        real_init(self)
+        started.append(self)
+
+    monkeypatch.setattr(mod._Child, "__init__", spy)
+    return started
+
+
+def _fake_child(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: str) -> None:
+    """Replace the hashing process by a script: `body` runs with `fd` received and `out` the socket."""
+    import trueopen.hashing as mod
+
+    script = tmp_path / "fake_child.py"
+    script.write_text(
+        "import os, signal, socket, sys\n"
+        "sys.path.insert(0, %r)\n"
+        "out = socket.socket(fileno=int(sys.argv[1]))\n"
+        "while True:\n"
+        "    _, fds, _, _ = socket.recv_fds(out, 1, 1)\n"
+        "    if not fds:\n"
+        "        break\n"
+        "    fd = fds[0]\n" % str(mod._CHILD.parent)
+        + "".join("    " + line + "\n" for line in body.splitlines())
+    )
+    monkeypatch.setattr(mod, "_CHILD", script)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_large_files_hashed_in_processes(release, children, workers) -> None:
+    root, files = release
+    paths = sorted(files)
+    seen: list[int] = []
+    out = hash_files(root, paths, workers=workers, progress=seen.append)
+    assert out == [FileDigest(p, len(files[p]), _sha(files[p]), None) for p in paths]
+    assert sum(seen) == sum(len(v) for v in files.values())
+    assert 1 <= len(children) <= workers
+    assert all(c._proc.returncode is not None for c in children)  # none left running
+
+
+def test_process_that_dies_mid_file_is_replaced_by_reading(release, children, monkeypatch, tmp_path) -> None:
+    """A process that reports progress then dies (as on SIGBUS) costs nothing but time: the
+    thread hashes the file itself, progress still adds up to the bytes, and the next file gets
+    a new process."""
+    root, files = release
+    _fake_child(monkeypatch, tmp_path, 'out.sendall(b"p 1000\\n")\nos.kill(os.getpid(), signal.SIGBUS)')
+    seen: list[int] = []
+    paths = ["weights/big.safetensors", "weights/mid.bin"]
+    out = hash_files(root, paths, workers=1, progress=seen.append)
+    assert out == [FileDigest(p, len(files[p]), _sha(files[p]), None) for p in paths]
+    assert sum(seen) == sum(len(files[p]) for p in paths)
+    assert len(children) == 2 and all(c._proc.returncode == -__import__("signal").SIGBUS for c in children)
+
+
+def test_file_shrinking_under_the_mapping_is_survived(release, children, monkeypatch, tmp_path) -> None:
+    """The real process's SIGBUS: the file is cut after the process mapped it and before it
+    reads the mapping. The audit goes on and hashes what the file now holds."""
+    root, files = release
+    victim = root / "weights" / "big.safetensors"
+    _fake_child(monkeypatch, tmp_path, (
+        "import mmap, _hash_child\n"
+        "real_mmap = mmap.mmap\n"
+        "def cut(*args, **kwargs):\n"
+        "    mapped = real_mmap(*args, **kwargs)\n"
+        "    os.truncate(%r, 10)\n"
+        "    return mapped\n"
+        "_hash_child.mmap.mmap = cut\n"
+        "out.sendall(_hash_child._digest(fd, out))\n" % str(victim)))
+    (d,) = hash_files(root, ["weights/big.safetensors"], workers=1)
+    assert d == FileDigest("weights/big.safetensors", 10, _sha(files["weights/big.safetensors"][:10]), None)
+    assert children[0]._proc.returncode == -__import__("signal").SIGBUS
+
+
+def test_read_error_in_the_process_is_the_files_error(release, children, monkeypatch, tmp_path) -> None:
+    import trueopen.hashing as mod
+
+    root, _ = release
+    monkeypatch.setattr(mod, "CHILD_MIN_BYTES", 1000)  # not config.json
+    _fake_child(monkeypatch, tmp_path, 'os.close(fd)\nout.sendall(b"e 5\\n")')
+    assert hash_files(root, ["weights/mid.bin", "config.json"], workers=1) == [
+        FileDigest("weights/mid.bin", 0, None, "input/output error"),
+        FileDigest("config.json", 8, _sha(b'{"a": 1}'), None),
+    ]
+
+
+def test_no_python_to_start_means_threads(release, monkeypatch) -> None:
+    import trueopen.hashing as mod
+
+    root, files = release
+    monkeypatch.setattr(mod, "CHILD_MIN_BYTES", 1)
+    monkeypatch.setattr(mod.sys, "executable", str(root / "no-such-python"))
+    paths = sorted(files)
+    assert hash_files(root, paths, workers=2) == [FileDigest(p, len(files[p]), _sha(files[p]), None) for p in paths]
+
+
+def test_hashing_process_imports_nothing_from_the_release(release, children, monkeypatch) -> None:
+    """Started inside a release holding hashlib.py, socket.py and a .pth, with PYTHONPATH and
+    PYTHONSTARTUP pointing there, the hashing process still runs none of it."""
+    root, files = release
+    canary = root / "CANARY"
+    payload = f"open({str(canary)!r}, 'w').write('ran')\n"
+    for name in ("hashlib.py", "socket.py", "mmap.py", "sitecustomize.py", "startup.py"):
+        (root / name).write_text(payload)
+    (root / "evil.pth").write_text("import os; " + payload)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    monkeypatch.setenv("PYTHONSTARTUP", str(root / "startup.py"))
+    (d,) = hash_files(root, ["weights/big.safetensors"], workers=1)
+    assert d.sha256 == _sha(files["weights/big.safetensors"]) and children
+    assert not canary.exists()

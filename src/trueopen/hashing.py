@@ -1,8 +1,10 @@
 """Streamed, parallel sha256 of release files.
 
-Each file is read in fixed chunks into one reused buffer per worker (memory is workers x
-chunk_size, whatever the file sizes), and files are hashed in parallel on a thread pool:
-hashlib and file reads release the GIL for large buffers, so threads scale across cores.
+Files are hashed in parallel on a thread pool, largest first. Each thread opens and checks a
+file itself; a small file it reads in fixed chunks into one reused buffer (memory is workers x
+chunk_size, whatever the file sizes). A large one it hands, as an open descriptor, to its own
+hashing process (`_hash_child.py`): threads alone serialise with the caller's Python work on
+the GIL (measured in that module's docstring), processes do not.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import socket
 import stat
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +23,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 __all__ = ["FileDigest", "hash_files"]
+
+# Files from this size on go to a hashing process: starting one costs about 15 ms of CPU, the
+# time it takes to hash 16 MiB, and a process is started only once per worker thread.
+CHILD_MIN_BYTES = 32 << 20
+_CHILD = Path(__file__).with_name("_hash_child.py")
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,101 @@ def _outside_root(rel: str) -> bool:
     return p.startswith("/") or ".." in p.split("/")
 
 
+class _ChildError(Exception):
+    """The hashing process could not read the file (errno in args[0])."""
+
+
+class _Child:
+    """One hashing process, used by one worker thread at a time."""
+
+    def __init__(self) -> None:
+        parent, child = socket.socketpair()
+        try:
+            # -I -S: none of the environment's site-packages, .pth files or PYTHON* settings.
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(_CHILD), str(child.fileno())],
+                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
+        self._sock = parent
+        self._lines = parent.makefile("rb")
+
+    def digest(self, fd: int, report: Callable[[int], None] | None) -> tuple[str, int] | int:
+        """(sha256, size) of the open file `fd`; if the process died on the way, the number
+        of bytes it had reported (the caller then hashes the file itself)."""
+        reported = 0
+        try:
+            socket.send_fds(self._sock, [b"f"], [fd])
+            while True:
+                kind, _, rest = self._lines.readline(128).partition(b" ")
+                if kind == b"p":
+                    done = int(rest)
+                    if report is not None and done > reported:
+                        report(done - reported)
+                    reported = max(reported, done)
+                elif kind == b"d":
+                    hexdigest, size = rest.split()
+                    if report is not None and int(size) > reported:
+                        report(int(size) - reported)
+                    return hexdigest.decode("ascii"), int(size)
+                elif kind == b"e":
+                    raise _ChildError(int(rest))
+                else:  # closed (SIGBUS on a file that shrank, killed) or garbled
+                    return reported
+        except (OSError, ValueError):
+            return reported
+
+    def close(self) -> None:
+        self._lines.close()
+        self._sock.close()  # the process ends at the closed socket
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # still inside a huge file: stop it
+            self._proc.kill()
+            self._proc.wait()
+
+
+class _Children:
+    """A hashing process per worker thread, started on first use; None once one fails to start."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list[_Child] = []
+        self._lock = threading.Lock()
+        self.usable = os.name == "posix" and hasattr(socket, "send_fds") and bool(sys.executable)
+
+    def get(self) -> _Child | None:
+        child = getattr(self._local, "child", None)
+        if child is None and self.usable:
+            try:
+                child = _Child()
+            except OSError:
+                self.usable = False
+                return None
+            self._local.child = child
+            with self._lock:
+                self._all.append(child)
+        return child
+
+    def drop(self) -> None:
+        """End this thread's process (it failed a file); a new one is started on next use."""
+        child, self._local.child = self._local.child, None
+        with self._lock:
+            self._all.remove(child)
+        child.close()
+
+    def close(self) -> None:
+        for child in self._all:
+            child.close()
+
+
 def _hash_one(
-    root: Path, rel: str, chunk_size: int, report: Callable[[int], None] | None
+    root: Path, rel: str, chunk_size: int, report: Callable[[int], None] | None,
+    children: _Children | None = None,
 ) -> FileDigest:
     if _outside_root(rel):
         return FileDigest(rel, 0, None, "path outside the release")
@@ -79,6 +182,14 @@ def _hash_one(
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             except OSError:
                 pass
+        child = children.get() if children is not None and st.st_size >= CHILD_MIN_BYTES else None
+        if child is not None:
+            got = child.digest(fd, report)
+            if isinstance(got, tuple):
+                return FileDigest(rel, got[1], got[0], None)
+            children.drop()  # type: ignore[union-attr]
+            os.lseek(fd, 0, os.SEEK_SET)
+            report = _skipping(report, got)
         h = hashlib.sha256()
         buf = bytearray(chunk_size)
         view = memoryview(buf)
@@ -93,8 +204,24 @@ def _hash_one(
         return FileDigest(rel, size, h.hexdigest(), None)
     except OSError as exc:
         return FileDigest(rel, size, None, _error_text(exc))
+    except _ChildError as exc:
+        return FileDigest(rel, size, None, _error_text(OSError(exc.args[0], os.strerror(exc.args[0]))))
     finally:
         os.close(fd)
+
+
+def _skipping(report: Callable[[int], None] | None, already: int) -> Callable[[int], None] | None:
+    """`report` without its first `already` bytes: those were reported by a process that died."""
+    if report is None or already <= 0:
+        return report
+    left = [already]
+
+    def skip(n: int) -> None:
+        cut = min(n, left[0])
+        left[0] -= cut
+        if n > cut:
+            report(n - cut)
+    return skip
 
 
 def hash_files(
@@ -109,8 +236,9 @@ def hash_files(
     Never raises for a file: an unreadable one gets `error` ("permission denied", "not
     found", "is a directory", ...). `progress`, if given, is called with each increment of
     bytes hashed, from one thread at a time. Cost: reads every byte once; parallel across
-    files (default os.cpu_count() threads), biggest files first so one large shard does not
-    start last.
+    files (default os.cpu_count() threads, each with one hashing process for files of
+    CHILD_MIN_BYTES or more, started on first use and ended before returning), biggest files
+    first so one large shard does not start last.
     """
     if chunk_size <= 0:
         raise ValueError("chunk_size must be positive")
@@ -135,12 +263,16 @@ def hash_files(
     # submissions in order.
     order = sorted(range(len(paths)), key=lambda i: (-size_of(i), i))
     results: list[FileDigest | None] = [None] * len(paths)
-    if n_workers == 1:
-        for i in order:
-            results[i] = _hash_one(root, paths[i], chunk_size, report)
-    else:
-        with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="trueopen-hash") as pool:
-            futures = {i: pool.submit(_hash_one, root, paths[i], chunk_size, report) for i in order}
-            for i, fut in futures.items():
-                results[i] = fut.result()
+    children = _Children()
+    try:
+        if n_workers == 1:
+            for i in order:
+                results[i] = _hash_one(root, paths[i], chunk_size, report, children)
+        else:
+            with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="trueopen-hash") as pool:
+                futures = {i: pool.submit(_hash_one, root, paths[i], chunk_size, report, children) for i in order}
+                for i, fut in futures.items():
+                    results[i] = fut.result()
+    finally:
+        children.close()
     return [r for r in results if r is not None]
