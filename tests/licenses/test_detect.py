@@ -323,3 +323,26 @@ def test_spdx_headers_lines_and_limits() -> None:
     late = "\n" * 60 + "// SPDX-License-Identifier: MIT\n"
     assert spdx_headers(late) == []
     assert spdx_headers("x" * 9000 + "\n// SPDX-License-Identifier: MIT\n") == []
+
+
+def test_warm_loads_everything_identification_uses() -> None:
+    """After warm(), identifying texts (an SPDX text, a custom licence borrowing MIT lines, a
+    licence named in prose) loads no further table: what the benchmark counts as start-up is
+    all of it, and the per-file figures carry no first-use loading."""
+    from functools import _lru_cache_wrapper
+
+    from trueopen.licenses import custom, detect, fulltext, identify_file, names, records
+
+    loaders = [f for mod in (custom, detect, fulltext, names, records) for f in vars(mod).values()
+               if isinstance(f, _lru_cache_wrapper) and f.__wrapped__.__code__.co_argcount == 0]
+    assert len(loaders) >= 10
+    for f in loaders:
+        f.cache_clear()
+    detect.warm()
+    before = {f.__qualname__: f.cache_info().misses for f in loaders}
+    custom_text = ("ACME Model Licence\n\n" + MIT + "\nYou may not use the Model for military purposes.\n"
+                   "This licence is governed by the laws of Ruritania.\n")
+    for text, name in ((MIT, "LICENSE"), (custom_text, "LICENSE"), (BSD3, "COPYING"),
+                       ("Licensed under the Apache License, Version 2.0.", "README.md")):
+        assert identify_file(text, name)
+    assert {f.__qualname__: f.cache_info().misses for f in loaders} == before

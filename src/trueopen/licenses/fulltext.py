@@ -355,8 +355,9 @@ def _index() -> _Index:
 
 
 def warm() -> None:
-    """Load (or build) the index now rather than on the first query."""
+    """Load (or build) the index and its tables now rather than on the first query."""
     _index()
+    _same_text()
 
 
 @cache
