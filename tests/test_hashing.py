@@ -297,3 +297,22 @@ def test_hashing_process_imports_nothing_from_the_release(release, children, mon
     (d,) = hash_files(root, ["weights/big.safetensors"], workers=1)
     assert d.sha256 == _sha(files["weights/big.safetensors"]) and children
     assert not canary.exists()
+
+
+def test_process_reads_when_the_file_cannot_be_mapped(release, children, monkeypatch, tmp_path) -> None:
+    """Some file systems cannot map: the process reads instead, with the same digest and progress."""
+    root, files = release
+    _fake_child(monkeypatch, tmp_path, (
+        "import _hash_child\n"
+        "_hash_child.SLICE = 1 << 20\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise OSError(19, 'No such device')\n"
+        "_hash_child.mmap.mmap = refuse\n"
+        "out.sendall(_hash_child._digest(fd, out))\n"
+        "os.close(fd)\n"))
+    seen: list[int] = []
+    (d,) = hash_files(root, ["weights/big.safetensors"], workers=1, progress=seen.append)
+    data = files["weights/big.safetensors"]
+    assert d == FileDigest("weights/big.safetensors", len(data), _sha(data), None)
+    assert sum(seen) == len(data) and len(seen) == 4  # 3 progress lines past each MiB, then the rest
+    assert [c._proc.returncode for c in children] == [0]  # the process did it, it was not replaced

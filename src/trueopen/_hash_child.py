@@ -19,13 +19,32 @@ shrinks while mapped raises SIGBUS, which ends only this process: the parent see
 close and hashes that file itself with reads.
 """
 
+from __future__ import annotations
+
 import hashlib
 import mmap
 import os
 import socket
 import sys
+from typing import Callable
 
 SLICE = 16 << 20  # bytes per update() and per progress line: the GIL is not involved here
+
+
+def read_into(fd: int, h: "hashlib._Hash", chunk_size: int, report: "Callable[[int], None] | None") -> int:
+    """Read `fd` to its end into `h`, `chunk_size` bytes at a time into one reused buffer,
+    calling `report` with each chunk's size; the bytes read (shared with trueopen.hashing)."""
+    buf = bytearray(chunk_size)
+    view = memoryview(buf)
+    size = 0
+    while True:
+        n = os.readv(fd, [buf])
+        if not n:
+            return size
+        h.update(view[:n])
+        size += n
+        if report is not None:
+            report(n)
 
 
 def _digest(fd: int, out: socket.socket) -> bytes:
@@ -53,16 +72,13 @@ def _digest(fd: int, out: socket.socket) -> bytes:
             view.release()
             mapped.close()
     else:
-        buf = bytearray(1 << 16)  # 64 KiB stays in cache: faster than 1 MiB (0.20 s against 0.28 s a 256 MiB shard)
-        view = memoryview(buf)
-        while True:
-            n = os.readv(fd, [buf])
-            if not n:
-                break
-            h.update(view[:n])
+        # 64 KiB stays in cache: faster than 1 MiB (0.20 s against 0.28 s a 256 MiB shard).
+        def progress(n: int) -> None:
+            nonlocal done
             done += n
             if done % SLICE < n:
                 out.sendall(b"p %d\n" % done)
+        read_into(fd, h, 1 << 16, progress)
     return b"d %s %d\n" % (h.hexdigest().encode(), done)
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from trueopen._hash_child import read_into
+
 __all__ = ["FileDigest", "hash_files"]
 
 # Files from this size on go to a hashing process: starting one costs about 15 ms of CPU, the
@@ -191,16 +193,7 @@ def _hash_one(
             os.lseek(fd, 0, os.SEEK_SET)
             report = _skipping(report, got)
         h = hashlib.sha256()
-        buf = bytearray(chunk_size)
-        view = memoryview(buf)
-        while True:
-            n = os.readv(fd, [buf])
-            if not n:
-                break
-            h.update(view[:n])
-            size += n
-            if report is not None:
-                report(n)
+        size = read_into(fd, h, chunk_size, report)
         return FileDigest(rel, size, h.hexdigest(), None)
     except OSError as exc:
         return FileDigest(rel, size, None, _error_text(exc))
