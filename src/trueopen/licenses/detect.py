@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import bisect
 import re
-from itertools import accumulate
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache
+from itertools import filterfalse, islice
 from typing import Any
 
 from trueopen.data import load_yaml
@@ -41,58 +41,53 @@ _HEADER_TAIL = re.compile(r"\s*(?:\*/|-->|#\}|\"\"\"|'''|;)\s*$")
 class _Norm:
     """Normalised text with a way back to the original offsets and lines.
 
-    The normalised text is built with whole-string operations; the token offsets that map a
-    match back to its line are only computed when a match is reported (most texts produce a
-    handful): normalising took a quarter of identification time before.
+    The normalised text is built with whole-string operations; the way back is only taken when
+    a match is reported (most texts produce a handful), and with C-level calls: the normalised
+    text is tokens joined by single spaces, so the token holding a position is the count of
+    spaces before it, and an original offset's line is the count of newlines before it
+    (str.count; the token and line start tables built in Python took a tenth of identification
+    time on the real licence files).
     """
 
     def __init__(self, original: str) -> None:
         self.original = original
         self.text = " ".join(_fold(original).split())  # tokens joined by single spaces
-        self._starts: list[int] | None = None
+        self._last = self.text.count(" ")  # index of the last token (when there is a token)
         self._spans: list[tuple[int, int]] = []
-        self._line_starts: list[int] = []
+        self._tokens: Iterator[tuple[int, int]] | None = None
 
-    def _offsets(self) -> None:
-        if self._starts is not None:
-            return
-        # Normalising never splits or joins tokens; it only empties those made of dropped
-        # characters alone ("**", "#"), so the original tokens, less those, line up with the
-        # normalised ones. (Per-token normalising took 60 % of this.) Their original spans are
-        # read on demand (_span), only as far as the matches need: most are in the first lines
-        # (measured: 10 % fewer instructions than splitting the whole text with running sums).
-        toks = self.text.split(" ") if self.text else []
-        self._starts = list(accumulate([len(t) + 1 for t in toks[:-1]], initial=0)) if toks else []
-        self._empty = {m.start() for m in _DROP_ONLY.finditer(self.original)}
-        self._tokens = _TOKEN.finditer(self.original)
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.original)]
+    def _token(self, norm_pos: int) -> int:
+        """Index of the normalised token at (or last before) a normalised position."""
+        return self.text.count(" ", 0, norm_pos) if norm_pos > 0 else 0
 
     def _span(self, k: int) -> tuple[int, int]:
         """The original (start, end) of the k-th normalised token."""
-        while len(self._spans) <= k:
-            m = next(self._tokens, None)
-            if m is None:
-                break
-            if m.start() not in self._empty:
-                self._spans.append(m.span())
+        if self._tokens is None:
+            # Normalising never splits or joins tokens; it only empties those made of dropped
+            # characters alone ("**", "#"), so the original tokens, less those, line up with the
+            # normalised ones. Their spans are read on demand, only as far as the matches need
+            # (most are in the first lines).
+            spans: Iterator[tuple[int, int]] = map(re.Match.span, _TOKEN.finditer(self.original))
+            empty = set(map(re.Match.start, _DROP_ONLY.finditer(self.original)))
+            self._tokens = filterfalse(lambda sp: sp[0] in empty, spans) if empty else spans
+        if len(self._spans) <= k:
+            self._spans.extend(islice(self._tokens, k + 1 - len(self._spans)))
         return self._spans[min(k, len(self._spans) - 1)]
 
     def line_of(self, norm_pos: int) -> int:
-        self._offsets()
-        if not self._starts:
+        if not self.text:
             return 1
-        tok = max(0, bisect.bisect_right(self._starts, norm_pos) - 1)
-        if tok == len(self._starts) - 1:  # the last token: on the line of the text's last character
+        tok = self._token(norm_pos)
+        if tok == self._last:  # the last token: on the line of the text's last character
             return self.original.count("\n", 0, len(self.original.rstrip())) + 1
-        return bisect.bisect_right(self._line_starts, self._span(tok)[0])
+        return self.original.count("\n", 0, self._span(tok)[0]) + 1
 
     def quote(self, start: int, end: int, limit: int = 120) -> str:
         """The original text behind a normalised span, whitespace collapsed."""
-        self._offsets()
-        if not self._starts:
+        if not self.text:
             return ""
-        a = max(0, bisect.bisect_right(self._starts, start) - 1)
-        b = max(a, bisect.bisect_right(self._starts, max(start, end - 1)) - 1)
+        a = self._token(start)
+        b = max(a, self._token(max(start, end - 1)))
         raw = " ".join(self.original[self._span(a)[0]:self._span(b)[1]].split())
         raw = raw.replace("**", "").replace("\\_", "_")
         return raw if len(raw) <= limit else raw[: limit - 3] + "..."
