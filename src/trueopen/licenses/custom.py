@@ -125,8 +125,8 @@ def _spdx_words(spdx_id: str) -> str | None:
     """An SPDX licence's words, space-separated and padded, for substring tests."""
     from trueopen.licenses import fulltext
 
-    spdx = fulltext.spdx_texts().get(spdx_id)
-    return " " + " ".join(fulltext.tokens(spdx[1])) + " " if spdx else None
+    words = fulltext.spdx_words(spdx_id)  # from the index: decoding the SPDX bundle took 90 ms
+    return " " + words + " " if words is not None else None
 
 
 def _mostly_in(words: list[str], body: str) -> bool:

