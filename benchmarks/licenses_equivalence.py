@@ -90,7 +90,7 @@ def _child(paths: list[str], mode: str, wrap: list[str] | None = None, limit: in
         script.write_text(CHILD, encoding="utf-8")
         plist = Path(tmp) / "paths.json"
         plist.write_text(json.dumps(paths), encoding="utf-8")
-        env = {**os.environ, "PYTHONPATH": os.environ.get("EQUIV_SRC", str(ROOT / "src"))}
+        env = {**os.environ, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"), "PYTHONPATH": os.environ.get("EQUIV_SRC", str(ROOT / "src"))}
         return subprocess.run([*(wrap or []), sys.executable, str(script), str(plist), mode,
                                str(len(paths) if limit is None else limit)],
                               capture_output=True, text=True, env=env, check=True)
