@@ -455,16 +455,15 @@ def _spaced(plain: str, keep_nl: bool) -> str:
 class _Lines:
     """Line number of the n-th word, computed on first use (one more pass over the text)."""
 
-    def __init__(self, stripped: str, spaced: str | None = None) -> None:
+    def __init__(self, stripped: str) -> None:
         self._text = stripped  # already without bullets (as words() strips them): same lines
-        self._spaced = spaced  # its _spaced(..., keep_nl=True) form when the caller made it
         self._ends: list[int] | None = None
 
     def _table(self) -> list[int]:
         stripped = self._text
-        plain = self._spaced if self._spaced is not None else _ascii_words(stripped)
+        plain = _ascii_words(stripped)
         if plain is not None:
-            lines = (plain if self._spaced is not None else _spaced(plain, True)).split("\n")
+            lines = _spaced(plain, True).split("\n")
             return list(accumulate(map(len, map(str.split, lines))))
         toks = _WORD_NL.findall(stripped.casefold())
         ends = [n - k for k, n in enumerate(i for i, t in enumerate(toks) if t == "\n")]
@@ -482,16 +481,12 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
     beside a model licence only whole SPDX texts stay), which skips the scoring of the others."""
     idx = _index()
     stripped, bullets = _strip(text)  # once, for both the words and their line numbers
-    # The words, from the lower-cased and spaced text kept for their line numbers too (the
-    # newlines it keeps split words like spaces): one pass over the text instead of two.
-    plain = _ascii_words(stripped)
-    spaced = _spaced(plain, True) if plain is not None else None
-    every = spaced.split() if spaced is not None else tokens(stripped)
+    every = tokens(stripped)
     toks = every[:MAX_QUERY_TOKENS]
     if len(toks) < SHINGLE:
         return []
     tid = _ids(toks, idx.vocab)
-    line_of = _Lines(stripped, spaced)
+    line_of = _Lines(stripped)
 
     same = _same_text()
     group = idx.exact.get(hash(tuple(tid)))
