@@ -11,10 +11,15 @@ variants), run through the function that benchmark times per file (`identify_fil
 evidence, lines, scores, terms: everything), so a change that alters any result shows as a diff.
 
 `speed` runs the real sets in a fresh process per round, as licenses.py's child does (index
-loaded first, then every file timed), and reports files/s from CPU time (process_time: the
-machine is shared, wall time is noisier). `instructions` runs under valgrind's callgrind twice,
-start-up alone and start-up plus every real file once, and reports the difference per file:
-what a fresh process spends identifying a file, caches filling included, as in the benchmark.
+loaded first, then every file timed, real-ai then real-releases in one process), and reports
+files/s from CPU time (process_time: the machine is shared, wall time is noisier).
+`instructions` runs under valgrind's callgrind: start-up alone, then start-up plus the first k
+files, and reports the differences per file for each set (what a fresh process spends
+identifying a file after warm(), what the first files load on the way included, as in the
+benchmark), then the steady state (every file a second time in the same process). The child
+runs with PYTHONHASHSEED=0 (set iteration orders move the counts by a few per cent otherwise);
+EQUIV_SRC=<path to a src/ folder> measures another copy of the code (e.g. a `git archive` of
+the base commit) with the same harness.
 """
 
 from __future__ import annotations
