@@ -61,17 +61,16 @@ class _Norm:
         self._present: set[str] | None = None
 
     def present(self) -> set[str]:
-        """The rules' anchor literals that occur in the normalised text.
+        """The rules' anchor literals that occur in the normalised text, found in one pass.
 
-        Each literal is searched for once per text, and only when the words it holds whole
-        (those between two of its spaces) are words of the text: in the normalised text, words
-        are what lies between single spaces, so a literal occurs only if those do (a set test).
-        The rules then test anchors against this set instead of searching the text each time.
+        An Aho-Corasick automaton of every literal (pyahocorasick, C) reports each occurrence of
+        each one in a single scan; the rules then test their anchors against this set. One
+        substring search per literal scanned each AI licence ~110 times: 330-380 µs per text on
+        the real licence files of benchmarks/licenses.py, against 100 µs for the automaton
+        (a trie regex of the literals, tried too, was no faster than the searches).
         """
         if self._present is None:
-            text = self.text
-            words = set(text.split(" "))
-            self._present = {lit for lit, inner in _rule_literals() if words.issuperset(inner) and lit in text}
+            self._present = {lit for _, lit in _rule_literals().iter(self.text)}
         return self._present
 
     def _token(self, norm_pos: int) -> int:
@@ -213,11 +212,19 @@ def _rules() -> tuple[_Rule, ...]:
 
 
 @cache
-def _rule_literals() -> tuple[tuple[str, frozenset[str]], ...]:
-    """Every anchor literal of the rules, with the words it holds whole (between two spaces)."""
-    lits = dict.fromkeys(lit for r in _rules() for group in (r.title_anchors, r.require_anchors, r.notice_anchors)
-                         for needed in group for options in needed for lit in options)
-    return tuple((lit, frozenset(lit.split(" ")[1:-1])) for lit in lits)
+def _rule_literals() -> Any:
+    """An Aho-Corasick automaton of every anchor literal of the rules (each maps to itself)."""
+    import ahocorasick  # lazy: keeps `import trueopen.licenses` cheap
+
+    automaton = ahocorasick.Automaton()
+    for r in _rules():
+        for group in (r.title_anchors, r.require_anchors, r.notice_anchors):
+            for needed in group:
+                for options in needed:
+                    for lit in options:
+                        automaton.add_word(lit, lit)
+    automaton.make_automaton()
+    return automaton
 
 
 @cache
