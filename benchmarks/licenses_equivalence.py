@@ -82,7 +82,10 @@ def record(out: Path) -> int:
             with open(item["path"], encoding="utf-8", errors="replace") as src:
                 text = src.read()
             ms = identify_file(text, os.path.basename(item["path"]))
-            rel = os.path.relpath(item["path"], ROOT.parent)
+            # Files the benchmark generated under this checkout by their path in it, so that two
+            # checkouts (a worktree and main) compare; the shared corpus by its path beside it.
+            under = Path(item["path"]).resolve().is_relative_to(ROOT)
+            rel = os.path.relpath(item["path"], ROOT if under else ROOT.parent)
             f.write(f"## {item['set']} {rel}\n")
             for m in ms:
                 f.write(repr(m) + "\n")

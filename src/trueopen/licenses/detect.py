@@ -548,12 +548,11 @@ def restrictive_markers(text: str) -> list[tuple[int, str]]:
 
 def warm() -> None:
     """Load every index, table and rule set identification uses, now: what the first texts
-    would otherwise load on the way (the SPDX texts, the licence records and name index,
-    ScanCode's key table), about 0.1 s in all."""
+    would otherwise load on the way (the licence records and name index, ScanCode's key table,
+    every licence's position table)."""
     from trueopen.licenses import custom, fulltext, names, records
 
     fulltext.warm()
-    fulltext.spdx_texts()
     _rules()
     _rule_literals()
     _markers()
