@@ -205,6 +205,7 @@ def _fake_child(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, body: str) -> N
         "import os, signal, socket, sys\n"
         "sys.path.insert(0, %r)\n"
         "out = socket.socket(fileno=int(sys.argv[1]))\n"
+        "out.sendall(b'r\\n')\n"
         "while True:\n"
         "    _, fds, _, _ = socket.recv_fds(out, 1, 1)\n"
         "    if not fds:\n"
@@ -316,3 +317,65 @@ def test_process_reads_when_the_file_cannot_be_mapped(release, children, monkeyp
     assert d == FileDigest("weights/big.safetensors", len(data), _sha(data), None)
     assert sum(seen) == len(data) and len(seen) == 4  # 3 progress lines past each MiB, then the rest
     assert [c._proc.returncode for c in children] == [0]  # the process did it, it was not replaced
+
+
+@pytest.mark.parametrize("program", ["#!/bin/sh\nexec sleep 30\n", "#!/bin/sh\nexit 0\n"])
+def test_an_executable_that_is_not_python_is_tried_once(release, monkeypatch, tmp_path, program) -> None:
+    """A frozen or embedded sys.executable: the process never says it is ready, so it is
+    stopped (a hanging one after the wait), processes are off for the run, threads hash."""
+    import subprocess as sp
+
+    import trueopen.hashing as mod
+
+    root, files = release
+    fake = tmp_path / "not-python"
+    fake.write_text(program)
+    fake.chmod(0o755)
+    monkeypatch.setattr(mod, "CHILD_MIN_BYTES", 1000)
+    monkeypatch.setattr(mod, "_READY_SECONDS", 0.5)
+    monkeypatch.setattr(mod.sys, "executable", str(fake))
+    started: list = []
+
+    class Counting(sp.Popen):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            started.append(self)
+
+    monkeypatch.setattr(mod.subprocess, "Popen", Counting)
+    paths = ["weights/big.safetensors", "weights/mid.bin", "weights/exact.bin"]
+    assert hash_files(root, paths, workers=1) == [FileDigest(p, len(files[p]), _sha(files[p]), None) for p in paths]
+    assert len(started) == 1 and started[0].returncode is not None
+
+
+def test_a_cut_answer_is_not_taken(release, children, monkeypatch, tmp_path) -> None:
+    """A digest line without its newline (the process killed while writing) or with a short
+    digest is garbled: the thread hashes the file itself."""
+    root, files = release
+    _fake_child(monkeypatch, tmp_path, 'out.sendall(b"d 0123456789abcdef 3355")\nsys.exit(0)')
+    (d,) = hash_files(root, ["weights/mid.bin"], workers=1)
+    assert d == FileDigest("weights/mid.bin", len(files["weights/mid.bin"]), _sha(files["weights/mid.bin"]), None)
+
+
+def test_errno_zero_is_a_read_error(release, children, monkeypatch, tmp_path) -> None:
+    root, _ = release
+    _fake_child(monkeypatch, tmp_path, 'os.close(fd)\nout.sendall(b"e 0\\n")')
+    assert hash_files(root, ["weights/mid.bin"], workers=1) == [FileDigest("weights/mid.bin", 0, None, "read error")]
+
+
+def test_ctrl_c_does_not_kill_the_hashing_process(release, children) -> None:
+    """SIGINT reaches the whole process group in a terminal; the parent decides, else every
+    large file in hand would be read again from its start."""
+    import signal
+
+    root, files = release
+    sent: list[int] = []
+
+    def progress(n: int) -> None:
+        if not sent:
+            os.kill(children[0]._proc.pid, signal.SIGINT)
+            sent.append(n)
+
+    paths = ["weights/big.safetensors", "weights/mid.bin"]
+    assert hash_files(root, paths, workers=1, progress=progress) == [
+        FileDigest(p, len(files[p]), _sha(files[p]), None) for p in paths]
+    assert sent and len(children) == 1 and children[0]._proc.returncode == 0

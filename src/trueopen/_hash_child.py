@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
+import signal
 import socket
 import sys
 from typing import Callable
@@ -83,7 +84,11 @@ def _digest(fd: int, out: socket.socket) -> bytes:
 
 
 def main() -> None:
+    # Ctrl-C in the terminal reaches the whole process group: the parent decides (closing the
+    # socket ends this process), else each large file in hand would be read again from its start.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = socket.socket(fileno=int(sys.argv[1]))
+    out.sendall(b"r\n")  # started: the parent waits for this before trusting the process
     while True:
         _, fds, _, _ = socket.recv_fds(out, 1, 1)
         if not fds:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -68,8 +69,13 @@ class _ChildError(Exception):
     """The hashing process could not read the file (errno in args[0])."""
 
 
+_READY_SECONDS = 10.0  # for the process's first line: a Python starts in well under a second
+_LINE = re.compile(rb"(?:p (\d{1,20})|d ([0-9a-f]{64}) (\d{1,20})|e (\d{1,5}))\n")
+
+
 class _Child:
-    """One hashing process, used by one worker thread at a time."""
+    """One hashing process, used by one worker thread at a time. Raises OSError when it does
+    not start and say it is ready (not a Python: a frozen or embedded sys.executable)."""
 
     def __init__(self) -> None:
         parent, child = socket.socketpair()
@@ -86,6 +92,15 @@ class _Child:
             child.close()
         self._sock = parent
         self._lines = parent.makefile("rb")
+        try:
+            parent.settimeout(_READY_SECONDS)
+            ready = self._lines.readline(8)
+            parent.settimeout(None)
+        except OSError:
+            ready = b""
+        if ready != b"r\n":
+            self.close(kill=True)
+            raise OSError("the hashing process did not start")
 
     def digest(self, fd: int, report: Callable[[int], None] | None) -> tuple[str, int] | int:
         """(sha256, size) of the open file `fd`; if the process died on the way, the number
@@ -94,32 +109,36 @@ class _Child:
         try:
             socket.send_fds(self._sock, [b"f"], [fd])
             while True:
-                kind, _, rest = self._lines.readline(128).partition(b" ")
-                if kind == b"p":
-                    done = int(rest)
+                line = _LINE.fullmatch(self._lines.readline(128))
+                if line is None:  # closed (SIGBUS on a file that shrank, killed) or garbled
+                    return reported
+                progress, hexdigest, size, errno_ = line.groups()
+                if progress is not None:
+                    done = int(progress)
                     if report is not None and done > reported:
                         report(done - reported)
                     reported = max(reported, done)
-                elif kind == b"d":
-                    hexdigest, size = rest.split()
+                elif hexdigest is not None:
                     if report is not None and int(size) > reported:
                         report(int(size) - reported)
                     return hexdigest.decode("ascii"), int(size)
-                elif kind == b"e":
-                    raise _ChildError(int(rest))
-                else:  # closed (SIGBUS on a file that shrank, killed) or garbled
-                    return reported
-        except (OSError, ValueError):
+                else:
+                    raise _ChildError(int(errno_))
+        except OSError:
             return reported
 
-    def close(self) -> None:
-        self._lines.close()
-        self._sock.close()  # the process ends at the closed socket
+    def close(self, kill: bool = False) -> None:
         try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # still inside a huge file: stop it
-            self._proc.kill()
-            self._proc.wait()
+            self._lines.close()
+            self._sock.close()  # the process ends at the closed socket
+        finally:
+            if kill:
+                self._proc.kill()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # still inside a huge file: stop it
+                self._proc.kill()
+                self._proc.wait()
 
 
 class _Children:
@@ -129,7 +148,9 @@ class _Children:
         self._local = threading.local()
         self._all: list[_Child] = []
         self._lock = threading.Lock()
-        self.usable = os.name == "posix" and hasattr(socket, "send_fds") and bool(sys.executable)
+        # Not in a frozen app (sys.executable is the app) or where the script is not a file.
+        self.usable = (os.name == "posix" and hasattr(socket, "send_fds") and bool(sys.executable)
+                       and not getattr(sys, "frozen", False) and _CHILD.is_file())
 
     def get(self) -> _Child | None:
         child = getattr(self._local, "child", None)
@@ -145,15 +166,23 @@ class _Children:
         return child
 
     def drop(self) -> None:
-        """End this thread's process (it failed a file); a new one is started on next use."""
+        """End this thread's process (it failed a file); a new one is started on next use.
+        (One that never starts turns processes off in get(): it never says it is ready.)"""
         child, self._local.child = self._local.child, None
         with self._lock:
             self._all.remove(child)
-        child.close()
+        child.close(kill=True)
 
     def close(self) -> None:
-        for child in self._all:
-            child.close()
+        """End every process, each even when ending another failed."""
+        with self._lock:
+            children, self._all = self._all, []
+        for child in children:
+            try:
+                child.close()
+            except BaseException:
+                child.close(kill=True)
+                raise
 
 
 def _hash_one(
@@ -198,7 +227,8 @@ def _hash_one(
     except OSError as exc:
         return FileDigest(rel, size, None, _error_text(exc))
     except _ChildError as exc:
-        return FileDigest(rel, size, None, _error_text(OSError(exc.args[0], os.strerror(exc.args[0]))))
+        code = exc.args[0]
+        return FileDigest(rel, size, None, _error_text(OSError(code, os.strerror(code))) if code else "read error")
     finally:
         os.close(fd)
 
