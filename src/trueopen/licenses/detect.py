@@ -249,8 +249,9 @@ def _name(license_id: str) -> str:
 
 
 def _match_rule(rule: _Rule, norm: _Norm) -> LicenseMatch | None:
-    # A substring test rules most rules out before any regex runs: 2.2x faster identification of
-    # the 51 corpus files, same results (benchmarks/licenses.py).
+    # The rule's anchor literals, looked up among those the text holds (one pass for all rules),
+    # rule most rules out before any regex runs: 2.2x faster identification of the 51 corpus
+    # files, same results (benchmarks/licenses.py).
     present = norm.present()
     if (rule.title or rule.require) and rule.may_match_text(present):
         full = _text_match(rule, norm)
