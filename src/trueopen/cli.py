@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
 import tempfile
+import threading
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Iterator, Optional, Sequence
+from typing import Annotated, Iterator, NoReturn, Optional, Sequence
 
 import typer
 from rich.console import Console
@@ -860,7 +862,31 @@ app.command()(history)
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        _exit(done.code)
+    _exit(0)
+
+
+def _exit(code: object) -> NoReturn:
+    """Leave the process with `code` once the output is out, without tearing the interpreter down.
+
+    Freeing every object of an audit at teardown took 0.06-0.07 s of a 1.7 s audit of 4 GiB on 2
+    cores (benchmarks/hash_throughput.py), as long as a small audit's whole parse; mypy skips it the
+    same way. The atexit functions still run (temporary folders, logging). Anything unusual (a
+    message as exit code, a thread still running, output that cannot be flushed) takes
+    Python's own exit.
+    """
+    if not (code is None or isinstance(code, int)) or threading.active_count() > 1:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None  # a closed pipe: Python reports it as it always does
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":
