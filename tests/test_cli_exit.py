@@ -71,3 +71,12 @@ def test_a_message_as_exit_code_is_printed(tmp_path) -> None:
     code = "from trueopen.cli import _exit\n_exit('trueopen: stopped')\n"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "trueopen: stopped" in proc.stderr
+
+
+def test_a_profiler_still_gets_its_report(tmp_path) -> None:
+    """cProfile writes its figures at teardown: with a profiler attached, Python's own exit."""
+    out = tmp_path / "profile.out"
+    proc = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "trueopen.cli", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("trueopen ")
+    assert out.stat().st_size > 0
