@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated, Iterator, NoReturn, Optional, Sequence
 
 import typer
-from rich.console import Console
 
 from trueopen import __version__
 from trueopen.errors import InputError
+from trueopen.terminal import console, may_be_terminal
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_REVIEW = 0, 1, 2, 3
 
@@ -214,7 +214,7 @@ def audit(
                                     refresh=refresh, release_id=id_, progress=progress)
             result = done.audit
             if done.reused:
-                Console(stderr=True).print(f"trueopen: reused the stored audit of {done.identity.id} at "
+                console(stderr=True).print(f"trueopen: reused the stored audit of {done.identity.id} at "
                                            f"{done.identity.revision} from {done.audited_at} (--refresh to audit again)",
                                            highlight=False, soft_wrap=True)
         if kinds:
@@ -258,7 +258,7 @@ def _source(revision: str | None, offline: bool, max_download: str, cache: bool)
     if offline and cache:
         raise InputError("--offline and --cache contradict each other (offline fetches nothing to cache)")
     return SourceOptions(revision=revision, offline=True if offline else None, max_download=limit, cache=cache,
-                         note=lambda m: Console(stderr=True).print(f"trueopen: {m}", highlight=False, soft_wrap=True))
+                         note=lambda m: console(stderr=True).print(f"trueopen: {m}", highlight=False, soft_wrap=True))
 
 
 def _store(store: Path | None, no_store: bool) -> Path | None:
@@ -283,7 +283,7 @@ def _audit_many(names: list[str], format: AuditFormat, output: Path | None, no_h
             _emit(render_many(audits), output)
         else:
             _emit_table(lambda console: _table().render_comparison(audits, console), output)
-    err = Console(stderr=True)
+    err = console(stderr=True)
     for o in outcomes:
         if o.error:
             err.print(f"[bold red]trueopen: error:[/] {o.error}", highlight=False, soft_wrap=True)
@@ -294,7 +294,7 @@ def _audit_many(names: list[str], format: AuditFormat, output: Path | None, no_h
 @contextmanager
 def _many_progress(names: list[str]):
     """One status line per release on stderr, only on a terminal."""
-    err = Console(stderr=True)
+    err = console(stderr=True)
     if not err.is_terminal:
         yield None
         return
@@ -772,15 +772,15 @@ def _errors() -> Iterator[None]:
 
 
 def _fail(message: str) -> None:
-    Console(stderr=True).print(f"[bold red]trueopen: error:[/] {message}", highlight=False, soft_wrap=True)
+    console(stderr=True).print(f"[bold red]trueopen: error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_USAGE)
 
 
 @contextmanager
 def _progress(target: str, enabled: bool, extra: Sequence[str] = ()):
     """A byte progress bar on stderr, only when stderr is a terminal."""
-    err = Console(stderr=True)
-    if not enabled or not err.is_terminal:
+    err = console(stderr=True) if enabled and may_be_terminal(sys.stderr) else None
+    if err is None or not err.is_terminal:
         yield None
         return
     sizes = [_total_bytes(t) for t in (target, *extra)]
@@ -838,14 +838,14 @@ def _umask() -> int:
 
 def _emit_table(draw, output: Path | None) -> None:
     if output is None:
-        console = Console()
-        if not console.is_terminal and "COLUMNS" not in os.environ:
-            console = Console(width=120)  # a pipe or a file: no terminal to fit, so don't crop
-        draw(console)
+        screen = console()
+        if not screen.is_terminal and "COLUMNS" not in os.environ:
+            screen = console(width=120)  # a pipe or a file: no terminal to fit, so don't crop
+        draw(screen)
         return
-    console = Console(record=True, file=open(os.devnull, "w"), width=120, color_system=None)  # noqa: SIM115
-    draw(console)
-    _emit(console.export_text(), output)
+    recorder = console(record=True, file=open(os.devnull, "w"), width=120, color_system=None)  # noqa: SIM115
+    draw(recorder)
+    _emit(recorder.export_text(), output)
 
 
 from trueopen.cli_data import data_app  # noqa: E402 - `trueopen data ...` (issue 11), its own module

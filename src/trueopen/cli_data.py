@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Annotated, Iterator, Optional
 
 import typer
-from rich.console import Console
+
+from trueopen.terminal import console
 
 data_app = typer.Typer(name="data", help="Audit training data: blocklists, duplicates, licences, personal data; "
                        "write a cleaned release.", no_args_is_help=True, rich_markup_mode="markdown",
@@ -29,7 +30,7 @@ class EngineName(str, Enum):
 @contextmanager
 def _rows_progress() -> Iterator:
     """Rows and rows/s on stderr, only when stderr is a terminal."""
-    err = Console(stderr=True)
+    err = console(stderr=True)
     if not err.is_terminal:
         yield None
         return

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
+
+from trueopen.terminal import console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 index_app = typer.Typer(name="index", help="An openness index of many releases: batch audits through the store, and "
                         "a static site with history and side-by-side comparison.", no_args_is_help=True,
@@ -38,7 +42,7 @@ def store_path(store: Path | None, no_store: bool = False) -> Path | None:
         if not os.access(path.parent, os.W_OK):
             raise PermissionError(13, "permission denied")
     except OSError as exc:
-        Console(stderr=True).print(f"trueopen: no audit store ({path.parent}: {exc.strerror or exc}); audits are not kept",
+        console(stderr=True).print(f"trueopen: no audit store ({path.parent}: {exc.strerror or exc}); audits are not kept",
                                    highlight=False, soft_wrap=True)
         return None
     return path
@@ -90,7 +94,7 @@ def build(
     from trueopen.index.build import BuildOptions, build as run_build, label_of, read_list
     from trueopen.index.publish import publish
 
-    err = Console(stderr=True)
+    err = console(stderr=True)
     with _errors():
         if engine not in ("local", "spark"):
             raise InputError(f"--engine {engine}: choose local or spark")
@@ -138,7 +142,7 @@ def serve(
     with _errors():
         if not (folder / "index.html").is_file():
             raise InputError(f"{folder}: no index.html in it (build one with `trueopen index build`)")
-        serve_folder(folder, port, lambda url: Console(stderr=True).print(f"trueopen: serving {folder} at {url} "
+        serve_folder(folder, port, lambda url: console(stderr=True).print(f"trueopen: serving {folder} at {url} "
                                                                          "(Ctrl-C to stop)", highlight=False,
                                                                          soft_wrap=True))
 
@@ -218,7 +222,7 @@ class _progress:
         self._bar = None
 
     def __enter__(self):
-        err = Console(stderr=True)
+        err = console(stderr=True)
         if not err.is_terminal:
             return None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+
+from trueopen.terminal import console
 
 recipe_app = typer.Typer(name="recipe", help="Record the recipe of a release: the environment, the command, the seeds "
                          "and the digests of inputs and outputs.", no_args_is_help=True, rich_markup_mode="markdown",
@@ -68,7 +69,7 @@ def reproduce(
     from trueopen.reproduce.replay import reproduce as run_replay
     from trueopen.sources.options import parse_size
 
-    err = Console(stderr=True)
+    err = console(stderr=True)
     with _errors():
         try:
             fmt = AuditFormat(format)
@@ -127,7 +128,7 @@ def capture(
     from trueopen.reproduce.manifest import MANIFEST_NAME
     from trueopen.reproduce.manifest import capture as run_capture
 
-    err = Console(stderr=True)
+    err = console(stderr=True)
     with _errors():
         manifest = run_capture(list(command or []), folder=folder, python=python)
         target = None if output is not None and str(output) == "-" else (output or folder / MANIFEST_NAME)
