@@ -62,7 +62,6 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
     card_folder = card.card.path.rpartition("/")[0] if card.card.path else ""
     model = read_model_facts(release, card, recipe, folders=(card_folder, *roots))
     claims = find_claims(release, roots)
-    integrity = check_integrity(release, inv, hashing=hashing)
     safety = assess_safety(release)
     datainfo = read_datainfo(release, card, inv, cards, roots)
     verdicts = assess(components, claims, datainfo=datainfo, card=card.card, recipe=recipe)
@@ -70,6 +69,9 @@ def audit_release(release: Release, *, hash_contents: bool = True, progress: Cal
         from trueopen.assessors.access import gated_weights  # Hub access conditions (hf-hub targets)
 
         verdicts = gated_weights(verdicts, release.hub.gated, claims, components)
+    # Only the file entries and what follows need the digests: everything above ran while the
+    # files hashed, and only what follows is left once the last of them is done.
+    integrity = check_integrity(release, inv, hashing=hashing)
     card_findings = [f for c in cards for f in c.findings] or list(card.findings)
     findings = [*release.problems, *card_findings, *inv.findings, *lm.findings, *component_findings, *integrity.findings]
     read_whole = release.meter.sha256_of_whole_files() if release.meter is not None else {}

@@ -82,8 +82,7 @@ def check_integrity(release: Release, inv: Inventory, *, hash_contents: bool = T
                     progress: Callable[[int], None] | None = None, hashing: Hashing | None = None) -> Integrity:
     """Hash the files (unless told not to, or `hashing` already does) and check weights headers
     and shard indexes."""
-    hashed = hashing.result() if hashing is not None else _hash_release(release, hash_contents, progress)
-    out = Integrity(sha256=dict(hashed.sha256), findings=list(hashed.findings))
+    out = Integrity()
     shard_tensors: dict[str, set[str]] = {}
     for f in release.files:
         if not f.path.endswith(".safetensors") or f.size == 0:
@@ -111,4 +110,6 @@ def check_integrity(release: Release, inv: Inventory, *, hash_contents: bool = T
         for problem in check_index(path, read.text, present, tensors):
             out.findings.append(Finding(rule="shard-index", severity="warn", message=f"{problem.path}: {problem.detail}",
                                         evidence=[Evidence(path=problem.path, detail=problem.detail)]))
-    return out
+    # The hashes last: the checks above ran while the files were still hashing.
+    hashed = hashing.result() if hashing is not None else _hash_release(release, hash_contents, progress)
+    return Integrity(sha256=dict(hashed.sha256), findings=[*hashed.findings, *out.findings])
