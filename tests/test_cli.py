@@ -74,3 +74,37 @@ def test_schema_command() -> None:
 def test_bad_format_is_usage_error() -> None:
     proc = run_cli("audit", str(EXAMPLES / "fully-open"), "--format", "xml")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def _names() -> list[str]:
+    from typer.main import get_command_name
+
+    from trueopen.cli import app
+    return ([c.name or get_command_name(c.callback.__name__) for c in app.registered_commands]
+            + [g.name for g in app.registered_groups])
+
+
+def test_only_the_named_command_is_built_and_it_reads_the_same() -> None:
+    """main() gives typer only the command the arguments name; its help, its errors and its
+    subcommands read exactly as with the whole app."""
+    from typer.testing import CliRunner
+
+    from trueopen.cli import _app_for, app
+    runner = CliRunner()
+    names = _names()
+    assert len(names) >= 16 and "audit" in names and "data" in names
+    for name in names:
+        narrow = _app_for([name, "--help"])
+        assert narrow is not app and len(narrow.registered_commands) + len(narrow.registered_groups) == 1
+        for args in ([name, "--help"], [name, "--no-such-option"]):
+            assert runner.invoke(narrow, args).output == runner.invoke(app, args).output, args
+    assert runner.invoke(_app_for(["data", "audit", "--help"]), ["data", "audit", "--help"]).output == \
+        runner.invoke(app, ["data", "audit", "--help"]).output
+
+
+def test_anything_but_a_command_name_gets_the_whole_app() -> None:
+    from trueopen.cli import _app_for, app
+    for args in ([], ["--help"], ["--version"], ["-h"], ["no-such-command"], ["Audit"]):
+        assert _app_for(args) is app
+    proc = run_cli("no-such-command")
+    assert proc.returncode == 2 and "No such command" in proc.stderr
