@@ -302,8 +302,8 @@ def test_huge_text_is_bounded(monkeypatch) -> None:
     from trueopen.licenses import detect, fulltext
 
     seen: list[int] = []
-    real_tokens = fulltext.tokens
-    monkeypatch.setattr(fulltext, "tokens", lambda text: seen.append(len(text)) or real_tokens(text))
+    real_tokens = fulltext._tokens  # tokens() and the matcher both tokenise through it
+    monkeypatch.setattr(fulltext, "_tokens", lambda text: seen.append(len(text)) or real_tokens(text))
     filler = "lorem ipsum dolor sit amet " * 80_000          # ~2.1 MB
     late = filler + "\nLicensed under the Apache License, Version 2.0\n"
     assert identify_text(late) == []                          # beyond the first 1 MiB
@@ -347,3 +347,30 @@ def test_warm_loads_everything_identification_uses() -> None:
                        ("Licensed under the Apache License, Version 2.0.", "README.md")):
         assert identify_file(text, name)
     assert {f.__qualname__: f.cache_info().misses for f in loaders} == before
+
+
+def test_a_mostly_chinese_text_counts_only_shingles_a_licence_has(monkeypatch) -> None:
+    """A text with many CJK characters counts its candidates on the few shingles some licence has:
+    the same matches as counting over every shingle, with fewer positions scanned (the long
+    candidates a GPL excerpt brings are counted without a scan of the whole text)."""
+    from trueopen.licenses import fulltext
+
+    chinese = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1400))  # no licence's words
+    excerpt = " ".join(spdx_texts()["GPL-3.0-only"][1].split()[400:560])
+    text = f"{chinese[:700]}\n\n{excerpt}\n\n{chinese[700:]}\n\n{spdx_texts()['MIT'][1]}"
+    scanned: list[int] = []
+    real_scan = fulltext._Shared._scan
+
+    def counting_scan(self, i):
+        scanned.append(len(self._sh))
+        return real_scan(self, i)
+    monkeypatch.setattr(fulltext._Shared, "_scan", counting_scan)
+    fast = fulltext.match_text(text)
+    fast_work = sum(scanned)
+    scanned.clear()
+    real_tokens = fulltext._tokens
+    monkeypatch.setattr(fulltext, "_tokens", lambda t: (real_tokens(t)[0], False))  # as for an English text
+    slow = fulltext.match_text(text)
+    slow_work = sum(scanned)
+    assert fast == slow and [m.id for m in fast] == ["MIT"]
+    assert fast_work < slow_work
