@@ -80,3 +80,19 @@ def test_a_profiler_still_gets_its_report(tmp_path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("trueopen ")
     assert out.stat().st_size > 0
+
+
+def test_closed_stdout_or_stderr_keeps_the_exit_code(tmp_path) -> None:
+    """Started without a descriptor (cron, a daemon, `>&-`), Python has no sys.stdout or
+    sys.stderr: the exit code is still the command's, the output file still written."""
+    out = tmp_path / "record.json"
+    args = ["audit", str(EXAMPLES / "openwashed"), "--format", "json", "--no-hash", "--no-store", "--output", str(out)]
+    for fd in (1, 2):
+        proc = subprocess.run([sys.executable, "-m", "trueopen.cli", *args], capture_output=True, text=True,
+                              timeout=120, preexec_fn=lambda fd=fd: os.close(fd))
+        assert proc.returncode == 0, (fd, proc.stderr)
+        assert json.loads(out.read_text())["files"]
+        out.unlink()
+    proc = subprocess.run([sys.executable, "-m", "trueopen.cli", "audit", str(tmp_path / "missing")],
+                          capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.close(2))
+    assert proc.returncode == 2

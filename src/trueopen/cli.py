@@ -905,8 +905,9 @@ def _exit(code: object) -> NoReturn:
         raise SystemExit(code)  # cProfile, coverage or a debugger reports at teardown
     atexit._run_exitfuncs()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: started without that descriptor (a daemon, `>&-`)
+                stream.flush()
     except (OSError, ValueError):
         raise SystemExit(code) from None  # a closed pipe: Python reports it as it always does
     os._exit(code or 0)
