@@ -8,6 +8,7 @@ import os
 import pty
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -67,20 +68,26 @@ def test_a_json_audit_into_a_pipe_does_not_load_rich(tmp_path) -> None:
 
 def test_the_progress_bar_still_shows_on_a_terminal(tmp_path) -> None:
     master, slave = pty.openpty()
-    try:
-        proc = _audit(tmp_path, {}, slave)
-        os.close(slave)
-        drawn = b""
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # while the audit runs: a full pty buffer would block it
         while True:
             try:
                 part = os.read(master, 65536)
             except OSError:  # EIO: the other end is closed and everything was read
-                break
+                return
             if not part:
-                break
-            drawn += part
+                return
+            chunks.append(part)
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        proc = _audit(tmp_path, {}, slave)
+        os.close(slave)
+        reader.join(timeout=30)
     finally:
         os.close(master)
+    drawn = b"".join(chunks)
     assert proc.returncode == 0
     assert b"hashing" in drawn
     assert (tmp_path / "rich-loaded").read_text() == "True"

@@ -374,3 +374,26 @@ def test_a_mostly_chinese_text_counts_only_shingles_a_licence_has(monkeypatch) -
     slow_work = sum(scanned)
     assert fast == slow and [m.id for m in fast] == ["MIT"]
     assert fast_work < slow_work
+
+
+def test_known_shingle_counts_equal_whole_query_counts() -> None:
+    """Each licence's count over the shingles some licence has equals its count over the whole
+    query, with the table of known shingles (after warm()) and without it (binary search)."""
+    from trueopen.licenses import fulltext
+
+    idx = fulltext._index()
+    chinese = "".join(chr(0x4E00 + (i * 104729) % 20000) for i in range(1200))
+    text = f"{chinese[:600]}\n{spdx_texts()['BSD-3-Clause'][1]}\n{chinese[600:]}\n{spdx_texts()['MIT'][1][:300]}"
+    toks, cjk = fulltext._tokens(fulltext._strip(text)[0])
+    assert cjk
+    sh = fulltext._shingles(fulltext._ids(toks, idx.vocab))
+    query = set(sh) - {0}
+    fulltext._known.cache_clear()
+    searched = fulltext._known_part(query)
+    fulltext._known()
+    assert fulltext._known_part(query) == searched and 0 < len(searched) < len(query)
+    licences = range(0, len(idx.ids), 7)  # a hundred licences of every size
+    plain = fulltext._Shared(idx, sh, query)
+    known = fulltext._Shared(idx, sh, query, foreign=True)
+    assert [known.count(i) for i in licences] == [plain.count(i) for i in licences]
+    assert any(plain.count(i) for i in licences)
