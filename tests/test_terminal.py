@@ -97,3 +97,15 @@ def test_force_color_draws_the_bar_into_a_pipe(tmp_path) -> None:
     proc = _audit(tmp_path, {"FORCE_COLOR": "1"}, subprocess.PIPE)
     assert proc.returncode == 0
     assert "hashing" in proc.stderr
+
+
+def test_stderr_terminal_is_none_on_a_pipe_and_a_console_when_forced(plain_env, monkeypatch) -> None:
+    from trueopen.terminal import stderr_terminal
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert stderr_terminal() is None
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    err = stderr_terminal()
+    assert err is not None and err.is_terminal
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")  # rich's own answer wins: not a terminal
+    assert stderr_terminal() is None

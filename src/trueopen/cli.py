@@ -19,7 +19,7 @@ from typer.main import get_command_name
 
 from trueopen import __version__
 from trueopen.errors import InputError
-from trueopen.terminal import console, may_be_terminal
+from trueopen.terminal import console, stderr_terminal
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_REVIEW = 0, 1, 2, 3
 
@@ -296,8 +296,8 @@ def _audit_many(names: list[str], format: AuditFormat, output: Path | None, no_h
 @contextmanager
 def _many_progress(names: list[str]):
     """One status line per release on stderr, only on a terminal."""
-    err = console(stderr=True)
-    if not err.is_terminal:
+    err = stderr_terminal()
+    if err is None:
         yield None
         return
     from rich.progress import SpinnerColumn
@@ -781,8 +781,8 @@ def _fail(message: str) -> None:
 @contextmanager
 def _progress(target: str, enabled: bool, extra: Sequence[str] = ()):
     """A byte progress bar on stderr, only when stderr is a terminal."""
-    err = console(stderr=True) if enabled and may_be_terminal(sys.stderr) else None
-    if err is None or not err.is_terminal:
+    err = stderr_terminal() if enabled else None
+    if err is None:
         yield None
         return
     sizes = [_total_bytes(t) for t in (target, *extra)]
@@ -875,9 +875,9 @@ def _app_for(args: Sequence[str]) -> typer.Typer:
     """`app` with only the command (or command group) that `args` name, when they start with one.
 
     typer builds the options of every registered command before running any: 23 ms for all 17
-    (the groups' included) against 2.5 ms for `audit` alone (measured), paid by every start before its work begins. Anything else
-    (help, --version, a name that is no command) gets the whole app, and with it typer's own
-    messages.
+    (the groups' included) against 2.5 ms for `audit` alone (measured), paid by every start
+    before its work begins. Anything else (help, --version, a name that is no command) gets the
+    whole app, and with it typer's own messages.
     """
     if not args or args[0].startswith("-"):
         return app

@@ -10,7 +10,7 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
-from trueopen.terminal import console
+from trueopen.terminal import stderr_terminal
 
 data_app = typer.Typer(name="data", help="Audit training data: blocklists, duplicates, licences, personal data; "
                        "write a cleaned release.", no_args_is_help=True, rich_markup_mode="markdown",
@@ -30,8 +30,8 @@ class EngineName(str, Enum):
 @contextmanager
 def _rows_progress() -> Iterator:
     """Rows and rows/s on stderr, only when stderr is a terminal."""
-    err = console(stderr=True)
-    if not err.is_terminal:
+    err = stderr_terminal()
+    if err is None:
         yield None
         return
     from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from trueopen.terminal import console
+from trueopen.terminal import console, stderr_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -222,8 +222,8 @@ class _progress:
         self._bar = None
 
     def __enter__(self):
-        err = console(stderr=True)
-        if not err.is_terminal:
+        err = stderr_terminal()
+        if err is None:
             return None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 

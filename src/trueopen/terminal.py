@@ -7,6 +7,7 @@ a JSON audit included (where nothing is drawn).
 from __future__ import annotations
 
 import os
+import sys
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,3 +30,12 @@ def may_be_terminal(stream: IO[str]) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # no isatty, or closed
         return False
+
+
+def stderr_terminal() -> Console | None:
+    """A rich Console on stderr when rich takes stderr for a terminal (progress bars, status
+    lines), else None; a pipe or a file is told apart without importing rich."""
+    if not may_be_terminal(sys.stderr):
+        return None
+    err = console(stderr=True)
+    return err if err.is_terminal else None
