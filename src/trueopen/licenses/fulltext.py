@@ -36,7 +36,7 @@ import re
 import tempfile
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -459,14 +459,17 @@ def _known_part(query: set[int]) -> set[int]:
     table would cost an audit 0.03-0.13 s for one file)."""
     if _known.cache_info().currsize:
         return set(filter(_known().__contains__, query))
-    keys = _index().inv_keys
+    return {h for h, _ in _inverted(_index(), query)}
+
+
+def _inverted(idx: _Index, query: set[int]) -> Iterator[tuple[int, int]]:
+    """(shingle, its place k in the inverted table) for each of `query` some licence has."""
+    keys = idx.inv_keys
     n = len(keys)
-    out = set()
     for h in query:
         k = bisect_left(keys, h)
         if k < n and keys[k] == h:
-            out.add(h)
-    return out
+            yield h, k
 
 
 @cache
@@ -668,13 +671,10 @@ class _Shared:
 
     def every(self) -> Counter[int]:
         """For every licence holding one of the query's shingles, how many (inverted table)."""
-        idx = self._idx
-        keys, starts, lics = idx.inv_keys, idx.inv_starts, idx.inv_lics
+        starts, lics = self._idx.inv_starts, self._idx.inv_lics
         shared: Counter[int] = Counter()
-        for h in self._query:
-            k = bisect_left(keys, h)
-            if k < len(keys) and keys[k] == h:
-                shared.update(lics[starts[k]:starts[k + 1]])
+        for _, k in _inverted(self._idx, self._query):
+            shared.update(lics[starts[k]:starts[k + 1]])
         return shared
 
 
