@@ -184,3 +184,15 @@ def test_the_index_tables_answer_as_its_shingle_lists() -> None:
         probe = lic + [h + 1 for h in lic[:50]]
         assert tables.hits(i, probe) == list(range(len(lic))) + [p + len(lic) for p, h in enumerate(lic[:50]) if h + 1 in set(lic)]
         assert tables.count_distinct(i, probe) == len(set(lic) - {0})
+
+
+def test_shingles_survive_a_hash_that_empties_the_list() -> None:
+    ids: list = []
+
+    class Emptying:
+        def __hash__(self) -> int:
+            ids.clear()
+            return 1
+    ids.extend([1, Emptying(), 3, 4, 5, 6])
+    with pytest.raises(RuntimeError):
+        _match.shingles(ids, 2)

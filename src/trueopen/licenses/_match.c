@@ -79,7 +79,10 @@ shingles(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_RuntimeError, "list changed size");
             goto fail;
         }
-        Py_hash_t h = PyObject_Hash(PyList_GET_ITEM(ids, k));
+        PyObject *item = PyList_GET_ITEM(ids, k);
+        Py_INCREF(item);  /* its __hash__ may take it out of the list */
+        Py_hash_t h = PyObject_Hash(item);
+        Py_DECREF(item);
         if (h == -1) {
             goto fail;
         }
