@@ -461,6 +461,9 @@ def license_(
     terms: Annotated[Optional[str], typer.Option("--terms", help="Print the terms of this licence id (SPDX id, LicenseRef-trueopen-*, Hugging Face id).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,  # noqa: A002
     output: OutputOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    max_download: MaxDownloadOption = "2GiB",
 ) -> None:
     """Identify the licences of files or folders, or print one licence's terms.
 
@@ -472,7 +475,7 @@ def license_(
 
         trueopen license --terms llama3.1
 
-        trueopen license hf://org/model
+        trueopen license hf://org/model --revision v1.0
 
     The JSON is a list of records shaped like the audit's `licenses[]`.
     Exit codes: 0 done (also when nothing is found), 2 bad input or unknown licence id.
@@ -488,7 +491,7 @@ def license_(
             return
         if not paths:
             raise InputError("name at least one file or folder, or --terms ID")
-        found = _identify_licences(paths)
+        found = _identify_licences(paths, _source(revision, offline, max_download, False))
         if format is Format.json:
             _emit(license_report.render_json(found), output)
         else:
@@ -585,6 +588,9 @@ def badge(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="A file, or an existing folder: one file per badge (trueopen-KIND.svg / .json).")] = None,
     no_hash: NoHashOption = False,
     with_: WithOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    max_download: MaxDownloadOption = "2GiB",
 ) -> None:
     """Badges of the verdicts for a model card or README: the label, the MOF class and the safety
     status, as SVG (several side by side in one SVG) or as shields.io endpoint JSON.
@@ -600,6 +606,8 @@ def badge(
 
         trueopen badge ./my-model --kind label --format shields-json -o label.json
 
+        trueopen badge hf://org/model --revision v1.0 -o badges/
+
     Exit codes: 0 written, 2 bad input.
     """
     from trueopen.formats import badge as badges
@@ -608,7 +616,8 @@ def badge(
     kinds = [k.value for k in kind] if kind else list(badges.KINDS)
     kinds = list(dict.fromkeys(kinds))
     with _errors(), _progress(target, enabled=not no_hash and not _is_record(target), extra=with_ or ()) as progress:
-        result = audit_or_load(target, with_=with_ or (), hash_contents=not no_hash, progress=progress)
+        result = audit_or_load(target, with_=with_ or (), hash_contents=not no_hash, progress=progress,
+                               source=_source(revision, offline, max_download, False))
     with _errors():
         svg = format is BadgeFormat.svg
         if output is not None and output.expanduser().is_dir():
@@ -627,6 +636,9 @@ def check(
     output: OutputOption = None,
     no_hash: NoHashOption = False,
     with_: WithOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
+    max_download: MaxDownloadOption = "2GiB",
     store: StoreOption = None,
     no_store: NoStoreOption = False,
     refresh: RefreshOption = False,
@@ -655,6 +667,8 @@ def check(
 
         trueopen check ./model-a ./model-b --policy .trueopen-policy.yml --format markdown
 
+        trueopen check hf://org/model --revision v1.0 --policy open-source
+
     Exit codes: 0 every rule holds, 1 a rule fails, 2 bad input or a bad policy file.
     """
     from trueopen.policy import check as run_check
@@ -665,11 +679,12 @@ def check(
         pol = load_policy(policy)
         if with_ and len(targets) > 1:
             raise InputError("--with applies to one release; name one target with it")
+        source = _source(revision, offline, max_download, False)
     results = []
     for target in targets:
-        with _errors(), _progress(target, enabled=not no_hash and not _is_record(target), extra=with_ or ()) as _bar:
+        with _errors(), _progress(target, enabled=not no_hash and not _is_record(target), extra=with_ or ()) as progress:
             results.append(run_check(target, pol, with_=with_ or (), hash_contents=not no_hash,
-                                     store=_store(store, no_store), refresh=refresh))
+                                     store=_store(store, no_store), refresh=refresh, source=source, progress=progress))
     with _errors():
         if format is CheckFormat.json:
             _emit(report.render_json(results), output)
@@ -692,6 +707,8 @@ def diff(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,  # noqa: A002
     output: OutputOption = None,
     no_hash: NoHashOption = False,
+    offline: OfflineOption = False,
+    max_download: MaxDownloadOption = "2GiB",
 ) -> None:
     """Compare two audits of a release (two saved records, or two releases): licence changes per
     component (a relicensing is the headline), components added or removed, claims added or
@@ -705,13 +722,16 @@ def diff(
 
         trueopen diff pinned.json ./model --fail-on licence-change,label-down,safety-down
 
+        trueopen diff hf://org/model@v1.0 hf://org/model@v2.0   # two revisions on the Hub
+
     Exit codes: 0 compared (and no --fail-on rule holds), 1 a --fail-on rule holds, 2 bad input.
     """
     from trueopen import diff as differ
 
     with _errors():
         differ.parse_fail_on(fail_on)  # a bad rule fails before any audit runs
-        result = differ.diff(old, new, fail_on=fail_on, hash_contents=not no_hash)
+        result = differ.diff(old, new, fail_on=fail_on, hash_contents=not no_hash,
+                             source=_source(None, offline, max_download, False))
         if format is Format.json:
             _emit(differ.render_json(result), output)
         else:
@@ -731,18 +751,18 @@ def _report_formats() -> tuple[str, ...]:
     return FORMATS
 
 
-def _identify_licences(paths: list[str]):
-    """Licences of local files and folders, and of Hub or cached repos (read through the release)."""
+def _identify_licences(paths: list[str], source):
+    """Licences of local files and folders, and of Hub or cached repos (read through the release,
+    opened with the SourceOptions `source`)."""
     from trueopen.formats import license_report
     from trueopen.sources import open_release
-    from trueopen.sources.options import SourceOptions
     from trueopen.sources.targets import HubTarget, is_hub_like, parse_target
 
     found = []
     for p in paths:
         spec = parse_target(p) if is_hub_like(p) or not Path(p).exists() else None
         if isinstance(spec, HubTarget):
-            with open_release(p, SourceOptions()) as release:
+            with open_release(p, source) as release:
                 found.extend(license_report.identify_release(release, prefix=f"hf://{release.target.ref}/"))
         else:
             found.extend(license_report.identify_paths([Path(p)]))

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from trueopen.errors import InputError
 from trueopen.record import Audit
+from trueopen.sources.options import SourceOptions
 
 LABEL_RANK = {"closed": 0, "restricted-weights": 1, "open-weights": 2, "open-source": 3}
 MOF_RANK = {"Unclassified": 0, "Class III": 1, "Class II": 2, "Class I": 3}
@@ -165,13 +166,16 @@ def triggered(changes: list[Change], rules: Sequence[str]) -> list[str]:
 
 
 def diff(old: str | Path | Audit, new: str | Path | Audit, *, fail_on: str | Sequence[str] | None = None,
-         hash_contents: bool = True) -> Diff:
-    """Compare two audits (Audit objects, saved audit .json files or targets to audit)."""
+         hash_contents: bool = True, source: SourceOptions | None = None) -> Diff:
+    """Compare two audits (Audit objects, saved audit .json files or targets to audit; Hub and
+    HF-cache targets opened with `source`, each at the revision its own name gives)."""
     from trueopen.saved import audit_or_load
 
+    if source is not None and source.revision:
+        raise InputError("diff compares two revisions: give each its own (hf://ORG/NAME@REV), not one --revision")
     rules = parse_fail_on(fail_on)
-    a = old if isinstance(old, Audit) else audit_or_load(old, hash_contents=hash_contents)
-    b = new if isinstance(new, Audit) else audit_or_load(new, hash_contents=hash_contents)
+    a = old if isinstance(old, Audit) else audit_or_load(old, hash_contents=hash_contents, source=source)
+    b = new if isinstance(new, Audit) else audit_or_load(new, hash_contents=hash_contents, source=source)
     changes = compare(a, b)
     return Diff(old=a.target.ref, new=b.target.ref, changes=changes, triggered=triggered(changes, rules))
 

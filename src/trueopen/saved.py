@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from trueopen.errors import InputError, validation_error_line
 from trueopen.record import SCHEMA_VERSION, Audit
+from trueopen.sources.options import SourceOptions
 
 MAX_RECORD_BYTES = 256 << 20  # a record of a 100k-file release is ~60 MiB; past this it is no record of ours
 
@@ -49,18 +50,21 @@ def load(path: str | Path) -> Audit:
 
 def audit_or_load(target: str | Path, *, with_: Sequence[str | Path] = (), hash_contents: bool = True,
                   progress: Callable[[int], None] | None = None, store: Path | None = None,
-                  refresh: bool = False) -> Audit:
+                  refresh: bool = False, source: SourceOptions | None = None) -> Audit:
     """A saved record when `target` is a .json file, else an audit of the target (through the
-    audit store at `store` when given: reused when the store has this state of the release)."""
+    audit store at `store` when given: reused when the store has this state of the release;
+    Hub and HF-cache targets opened with `source`)."""
     if is_record_path(target):
         if with_:
             raise InputError(f"{target}: --with applies to a release, not to a saved audit record")
+        if source is not None and source.revision:
+            raise InputError(f"{target}: --revision applies to a Hub or HF-cache release, not to a saved audit record")
         return load(target)
     if store is not None:
         from trueopen.index.stored import audit_with_store
 
         return audit_with_store(target, store=store, with_=with_, hash_contents=hash_contents, refresh=refresh,
-                                progress=progress).audit
+                                progress=progress, source=source).audit
     from trueopen.audit import audit
 
-    return audit(target, with_=with_, hash_contents=hash_contents, progress=progress)
+    return audit(target, with_=with_, hash_contents=hash_contents, progress=progress, source=source)

@@ -324,3 +324,52 @@ def test_unreachable_hub_is_one_line(fake_hub, monkeypatch) -> None:
     monkeypatch.setattr(hub, "endpoint", lambda: "http://127.0.0.1:9")  # the discard port: refused
     with pytest.raises(InputError, match="cannot reach the Hub at http://127.0.0.1:9"):
         audit("hf://org/anything")
+
+
+def test_badge_check_diff_and_license_take_the_hub_options(fake_hub, tmp_path: Path) -> None:
+    """badge, check, diff and license open Hub targets as audit does: --revision picks the commit (a tag
+    here), --offline reads only the HF cache, --max-download is parsed; diff takes each side's
+    revision in its name."""
+    old = fake_hub.add_repo("org/tiny", open_release(tmp_path / "v1"), refs=("main", "v1.0"))
+    restricted = write_release(tmp_path / "v2", {"README.md": "---\nlicense: llama3.1\n---\n# v2\n",
+                                                 "model.safetensors": safetensors_bytes()})
+    fake_hub.add_repo("org/tiny", restricted, refs=("main",))
+
+    def label(*extra: str) -> str:
+        r = run_cli("badge", "hf://org/tiny", "--kind", "label", "--format", "shields-json", *extra)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)["message"]
+    assert label("--revision", "v1.0") != label()
+    assert label("--revision", old) == label("--revision", "v1.0")
+
+    def licences(*extra: str) -> set[str]:
+        r = run_cli("license", "hf://org/tiny", "--format", "json", *extra)
+        assert r.returncode == 0, r.stderr
+        return {f["id"] for f in json.loads(r.stdout)}
+    assert "Apache-2.0" in licences("--revision", "v1.0") and "Apache-2.0" not in licences()
+
+    assert run_cli("check", "hf://org/tiny", "--revision", "v1.0", "--policy", "commercial-use").returncode == 0
+    gate = run_cli("check", "hf://org/tiny", "--policy", "commercial-use")
+    assert gate.returncode == 1, gate.stderr
+
+    changed = run_cli("diff", "hf://org/tiny@v1.0", "hf://org/tiny", "--fail-on", "license-change", "--format", "json")
+    assert changed.returncode == 1, changed.stderr
+    assert any(c["kind"] == "component" for c in json.loads(changed.stdout)["changes"])
+
+    before = len(fake_hub.requests())
+    for argv in (("badge", "hf://org/tiny", "--offline"), ("license", "hf://org/tiny", "--offline"),
+                 ("check", "hf://org/tiny", "--offline", "--policy", "open-source"),
+                 ("diff", "hf://org/tiny@v1.0", "hf://org/tiny", "--offline")):
+        r = run_cli(*argv)
+        assert r.returncode == 2 and "cache" in r.stderr and "Traceback" not in r.stderr, (argv, r.stderr)
+    assert len(fake_hub.requests()) == before  # offline: the Hub was not asked
+
+    bad = run_cli("badge", "hf://org/tiny", "--max-download", "lots")
+    assert bad.returncode == 2 and "--max-download" in bad.stderr
+    saved = tmp_path / "audit.json"
+    saved.write_text(run_cli("audit", "hf://org/tiny", "--format", "json").stdout)
+    for argv in (("badge", str(saved), "--revision", "v1.0"), ("check", str(saved), "--revision", "v1.0", "--policy", "open-source")):
+        r = run_cli(*argv)
+        assert r.returncode == 2 and "saved audit record" in r.stderr, r.stderr
+    r = run_cli("diff", str(saved), "hf://org/tiny", "--revision", "v1.0")
+    assert r.returncode == 2 and "Traceback" not in r.stderr  # no such option: each side names its revision
