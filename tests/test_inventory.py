@@ -131,6 +131,40 @@ def test_data_files(release, path, component) -> None:
     assert not c[other].present
 
 
+EVAL_README = ("This directory supplements the paper with more details on how we prepared the data for evaluation, "
+               "to help replicate our experiments.\n\n## FLEURS\n\nWe used the test split of "
+               "[google/fleurs](https://huggingface.co/datasets/google/fleurs).\n")
+
+
+def test_a_data_folder_said_to_be_for_evaluation_is_evaluation_data(release) -> None:
+    """Whisper's data/ folder: its README opens by saying the data is for evaluation, so its files
+    and the datasets the README names are evaluation data, and the README is no training-data card
+    (it used to make training data present and OSAID's data information met)."""
+    c = _components(release, {"data/README.md": EVAL_README, "data/meanwhile.json": '{"a": 1}\n'})
+    assert not c["datasets"].present and c["datasets"].status != "referenced"
+    assert not c["data-card"].present
+    ev = c["evaluation-data"]
+    assert ev.present
+    by_path = {(e.path, e.line): e.detail for e in ev.evidence}
+    assert by_path[("data/meanwhile.json", None)] == "evaluation data file"
+    assert "describes evaluation data" in by_path[("data/README.md", 1)]
+    assert any("google/fleurs" in d for d in by_path.values())
+
+
+@pytest.mark.parametrize("opening", [
+    "# Training data\n\nThe corpus we used to pretrain the model, and the test split we held out for evaluation.\n",
+    "This folder holds the data for training and for evaluation.\n",
+    "# Data\n\nRows scraped from the web.\n",
+    "# Data\n\n" + "Rows scraped from the web. " * 40 + "\nWe also keep test splits of two benchmarks for evaluation.\n",
+])
+def test_a_data_folder_not_said_to_be_only_for_evaluation_stays_training_data(release, opening) -> None:
+    """Training data mentioned in the opening, no purpose at all, or evaluation said only past the
+    opening: the folder stays training data and its README a data card."""
+    c = _components(release, {"data/README.md": opening, "data/rows.json": '{"a": 1}\n'})
+    assert c["datasets"].present and c["data-card"].present
+    assert not c["evaluation-data"].present
+
+
 def test_txt_outside_data_folders_is_not_data(release) -> None:
     assert not _present(release, {"notes.txt": "hello\n"}, "datasets")
 

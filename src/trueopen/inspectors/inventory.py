@@ -40,6 +40,8 @@ class Inventory:
     findings: list[Finding] = field(default_factory=list)
     license_files: list[str] = field(default_factory=list)
     code_texts: dict[str, str] = field(default_factory=dict)  # text of code/config files, for the recipe
+    # Data folders whose README says their data is for evaluation -> (README path, line, its words).
+    eval_folders: dict[str, tuple[str, int, str]] = field(default_factory=dict)
 
     def add(self, component: str, path: str, detail: str, line: int | None = None, files: tuple[str, ...] | None = None,
             external: bool = False, weak: bool = False, reference: Reference | None = None) -> None:
@@ -66,6 +68,9 @@ class _Rules:
         self.data_dir = c(raw["data"]["dirs"])
         self.eval_dir = c(raw["eval_dirs"])
         self.eval_data_name = c(raw["eval_data_names"])
+        self.eval_purpose = re.compile(raw["evaluation_purpose"], re.IGNORECASE)
+        self.train_purpose = re.compile(raw["training_purpose"], re.IGNORECASE)
+        self.purpose_head = int(raw["purpose_head_chars"])
         self.doc_ext = set(raw["documents"]["extensions"])
         self.roles = {role: (c(spec["names"]), [re.compile(p, re.IGNORECASE) for p in spec["content"]]) for role, spec in raw["code_roles"].items()}
         self.support = c(raw["support_names"])
@@ -134,6 +139,47 @@ def is_license_file(path: str) -> bool:
     return bool(LICENSE_DIRS.match(p.parent.name)) and suffix(p.name) in ("", ".txt", ".md", ".rst")
 
 
+def evaluation_statement(text: str) -> tuple[int, str] | None:
+    """(line, words) where a document's opening says its data is for evaluation (a benchmark, test
+    splits); None when it does not, or when the opening also speaks of training data."""
+    r = rules()
+    head = text[: r.purpose_head]
+    m = r.eval_purpose.search(head)
+    if m is None or r.train_purpose.search(head):
+        return None
+    start = head.rfind("\n", 0, m.start()) + 1
+    end = head.find("\n", m.end())
+    words = " ".join(head[start:end if end >= 0 else len(head)].split())
+    return head.count("\n", 0, m.start()) + 1, words[:160]
+
+
+def _evaluation_folders(release: Release, r: _Rules) -> dict[str, tuple[str, int, str]]:
+    """Data folders whose README opens by saying the data is for evaluation (inventory.yml
+    `evaluation_purpose`), each with that statement."""
+    out: dict[str, tuple[str, int, str]] = {}
+    for f in release.files:
+        p = PurePosixPath(f.path)
+        if len(p.parts) < 2 or not p.name.lower().startswith("readme") or suffix(p.name) not in r.doc_ext \
+                or not r.data_dir.search(p.parent.name):
+            continue
+        try:
+            head = release.read_at(f.path, 0, 4 * r.purpose_head).decode("utf-8", "replace")
+        except OSError:
+            continue
+        found = evaluation_statement(head)
+        if found is not None:
+            out[str(p.parent)] = (f.path, *found)
+    return out
+
+
+def _in_folders(path: str, folders: dict[str, Any]) -> str | None:
+    """The innermost of `folders` that holds `path`."""
+    for parent in PurePosixPath(path).parents:
+        if str(parent) in folders:
+            return str(parent)
+    return None
+
+
 def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] | None = None,
                    scope_roots: tuple[str, ...] = ("",)) -> Inventory:
     """Classify every file and collect evidence for each component: what is here, and what the
@@ -143,6 +189,7 @@ def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] |
 
     r = rules()
     inv = Inventory()
+    inv.eval_folders = _evaluation_folders(release, r)
     card_paths = {c.card.path for c in (cards or [card]) if c.card.path}
     for f in release.files:
         p = PurePosixPath(f.path)
@@ -153,7 +200,7 @@ def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] |
         _card_evidence(c, inv, r)
     _readme_links(release, card, inv, r, scope_roots)
     base = frozenset(b for c in (cards or [card]) for b in c.card.base_model)
-    for found in find_references(release, inv.code_texts, base):
+    for found in find_references(release, inv.code_texts, base, frozenset(inv.eval_folders)):
         ref = found.ref
         where = f"{ref.target}" if ref.kind != "url" or len(ref.target) < 120 else ref.target[:117] + "..."
         how = f"; add it with --with {ref.add_with} to verify" if ref.add_with else ""
@@ -179,7 +226,7 @@ def _report_as_paper(inv: Inventory) -> None:
 
 
 def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs: list[str], inv: Inventory, r: _Rules) -> str:
-    in_eval = any(r.eval_dir.search(d) for d in dirs)
+    in_eval = any(r.eval_dir.search(d) for d in dirs) or (bool(inv.eval_folders) and _in_folders(path, inv.eval_folders) is not None)
     in_data = any(r.data_dir.search(d) for d in dirs)
     in_samples = any(r.sample_dir.search(d) for d in dirs)
     if is_license_file(path) and ext not in r.code_ext:
@@ -239,6 +286,17 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
     if ext in r.doc_ext:
         return _document(path, name, dirs, inv, r)
     return "other"
+
+
+def _evaluation_readme(path: str, inv: Inventory) -> bool:
+    """A data folder's README that says its data is for evaluation: evidence of evaluation data
+    (weak: a description, not the data), never a data card of training data."""
+    folder = str(PurePosixPath(path).parent)
+    said = inv.eval_folders.get(folder)
+    if said is None or said[0] != path:
+        return False
+    inv.add("evaluation-data", path, f"describes evaluation data: {said[2]!r}", said[1], weak=True)
+    return True
 
 
 def _weights(release: Release, path: str, size: int, name: str, ext: str, dirs: list[str], inv: Inventory, r: _Rules) -> str:
@@ -327,6 +385,8 @@ def _config_architecture(release: Release, path: str, inv: Inventory) -> None:
 
 
 def _document(path: str, name: str, dirs: list[str], inv: Inventory, r: _Rules) -> str:
+    if inv.eval_folders and _evaluation_readme(path, inv):
+        return "document"
     if r.data_card.search(name) or (name.startswith("readme") and dirs and r.data_card_dir.search(dirs[-1])):
         inv.add("data-card", path, "data card / datasheet")
         return "document"
