@@ -268,9 +268,27 @@ def test_read_error_in_the_process_is_the_files_error(release, children, monkeyp
     monkeypatch.setattr(mod, "CHILD_MIN_BYTES", 1000)  # not config.json
     _fake_child(monkeypatch, tmp_path, 'os.close(fd)\nout.sendall(b"e 5\\n")')
     assert hash_files(root, ["weights/mid.bin", "config.json"], workers=1) == [
-        FileDigest("weights/mid.bin", 0, None, "input/output error"),
+        FileDigest("weights/mid.bin", (root / "weights/mid.bin").stat().st_size, None, "input/output error"),
         FileDigest("config.json", 8, _sha(b'{"a": 1}'), None),
     ]
+
+
+def test_read_error_part_way_keeps_the_files_size(release, monkeypatch) -> None:
+    """A read that fails after some bytes (a bad sector, a file cut on a network share): the entry
+    says why, and its size is the file's, not 0."""
+    import trueopen.hashing as mod
+
+    root, _ = release
+    real = mod.read_into
+
+    def failing(fd, h, chunk_size, report):
+        os.read(fd, 10)
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(mod, "read_into", failing)
+    size = (root / "weights/mid.bin").stat().st_size
+    assert hash_files(root, ["weights/mid.bin"], workers=1) == [FileDigest("weights/mid.bin", size, None, "input/output error")]
+    monkeypatch.setattr(mod, "read_into", real)
+    assert hash_files(root, ["weights/mid.bin"], workers=1)[0].size == size
 
 
 def test_no_python_to_start_means_threads(release, monkeypatch) -> None:
@@ -359,7 +377,8 @@ def test_a_cut_answer_is_not_taken(release, children, monkeypatch, tmp_path) -> 
 def test_errno_zero_is_a_read_error(release, children, monkeypatch, tmp_path) -> None:
     root, _ = release
     _fake_child(monkeypatch, tmp_path, 'os.close(fd)\nout.sendall(b"e 0\\n")')
-    assert hash_files(root, ["weights/mid.bin"], workers=1) == [FileDigest("weights/mid.bin", 0, None, "read error")]
+    size = (root / "weights/mid.bin").stat().st_size
+    assert hash_files(root, ["weights/mid.bin"], workers=1) == [FileDigest("weights/mid.bin", size, None, "read error")]
 
 
 def test_ctrl_c_does_not_kill_the_hashing_process(release, children) -> None:

@@ -38,7 +38,7 @@ class FileDigest:
     """sha256 of one file, or why it could not be computed (then sha256 is None)."""
 
     path: str
-    size: int
+    size: int  # bytes hashed; when reading failed part-way, the file's size when it was opened (0 if never opened)
     sha256: str | None
     error: str | None
 
@@ -208,6 +208,7 @@ def _hash_one(
             return FileDigest(rel, 0, None, "is a directory")
         if not stat.S_ISREG(st.st_mode):
             return FileDigest(rel, 0, None, "not a regular file")
+        size = st.st_size  # what an error part-way reports: the file is there, its bytes are not all readable
         if hasattr(os, "posix_fadvise"):
             try:  # tell the kernel to read ahead aggressively; advisory only
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
