@@ -215,7 +215,10 @@ def main() -> int:
 
     fake = FakeHub()
     home = tempfile.mkdtemp(prefix="trueopen-bench-hf-")
-    env = {**os.environ, "HF_ENDPOINT": fake.endpoint, "HF_HOME": home, "HF_HUB_DISABLE_TELEMETRY": "1"}
+    # A store of its own, and --refresh below: every run audits (and stores) as a first audit does.
+    # Without them a run after the first reused the stored record and fetched nothing (1 request).
+    env = {**os.environ, "HF_ENDPOINT": fake.endpoint, "HF_HOME": home, "HF_HUB_DISABLE_TELEMETRY": "1",
+           "TRUEOPEN_STORE": os.path.join(home, "trueopen-store")}
     env.pop("HF_TOKEN", None)
     os.environ.update({k: env[k] for k in ("HF_ENDPOINT", "HF_HOME", "HF_HUB_DISABLE_TELEMETRY")})
     fake.start()
@@ -233,13 +236,16 @@ def main() -> int:
         for _ in range(args.runs):
             fake.clear_log()
             t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-m", "trueopen.cli", "audit", f"hf://bench/{name}", "--format", "json"],
+            r = subprocess.run([sys.executable, "-m", "trueopen.cli", "audit", f"hf://bench/{name}", "--format", "json", "--refresh"],
                                capture_output=True, text=True, env=env, timeout=600)
             times.append(time.perf_counter() - t0)
             if r.returncode != 0:
                 print(r.stderr, file=sys.stderr)
                 return 1
             record, log = json.loads(r.stdout), fake.requests()
+        if os.environ.get("HUB_BENCH_LOG"):
+            for x in log:
+                print(f"  {name}: {x.path} {x.range or ''} {x.status} {x.pushed}", file=sys.stderr)
         pushed = sum(x.pushed for x in log)
         tr = record["transfer"]
         budget = 2 * len(weights) + (len(files) - len(weights))

@@ -19,7 +19,9 @@ SNIFF_BYTES = 8192  # bytes read to tell text from binary
 
 
 class Reader(Protocol):
-    """Reads byte ranges of release files; raises OSError when a file cannot be read."""
+    """Reads byte ranges of release files; raises OSError when a file cannot be read. A remote
+    reader may also have `will_read(path, start, end)`: a parser's hint that it is about to read
+    that range in order (fetched in one request rather than block by block)."""
 
     def read_at(self, path: str, offset: int, length: int) -> bytes: ...
 
@@ -110,6 +112,13 @@ class Release:
     def open(self, path: str) -> BinaryIO:
         """A binary stream over one file. Raises OSError when unreadable."""
         return self.reader.open(path)
+
+    def will_read(self, path: str, start: int, end: int) -> None:
+        """A hint that [start, end) of `path` is about to be read in order; only a remote reader
+        acts on it (one request instead of growing ones). Never raises: the read itself will."""
+        hint = getattr(self.reader, "will_read", None)
+        if hint is not None:
+            hint(path, start, end)
 
     def head(self, path: str, length: int = SNIFF_BYTES) -> bytes:
         """The first bytes of a file, or b'' when it cannot be read."""

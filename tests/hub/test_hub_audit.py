@@ -373,3 +373,45 @@ def test_badge_check_diff_and_license_take_the_hub_options(fake_hub, tmp_path: P
         assert r.returncode == 2 and "saved audit record" in r.stderr, r.stderr
     r = run_cli("diff", str(saved), "hf://org/tiny", "--revision", "v1.0")
     assert r.returncode == 2 and "Traceback" not in r.stderr  # no such option: each side names its revision
+
+
+def _gguf_vocab(tokens: int, merges: int) -> bytes:
+    """A GGUF with a tokenizer's vocabulary and merges (a few MiB of metadata) and a chat template."""
+    import struct
+
+    def s(x: str) -> bytes:
+        return struct.pack("<Q", len(x.encode())) + x.encode()
+
+    def kv(key: str, typ: int, value: bytes) -> bytes:
+        return s(key) + struct.pack("<I", typ) + value
+    kvs = [kv("general.architecture", 8, s("llama")),
+           kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, tokens) + b"".join(s(f"tok{i:06d}") for i in range(tokens))),
+           kv("tokenizer.ggml.token_type", 9, struct.pack("<IQ", 5, tokens) + struct.pack("<i", 1) * tokens),
+           kv("tokenizer.ggml.merges", 9, struct.pack("<IQ", 8, merges) + b"".join(s(f"t{i % 5000} k{i % 7000}") for i in range(merges))),
+           kv("tokenizer.chat_template", 8, s("{{ ''.__class__.__mro__[1].__subclasses__() }}"))]
+    return b"GGUF" + struct.pack("<IQQ", 3, 0, len(kvs)) + b"".join(kvs) + bytes(1 << 20)
+
+
+def test_gguf_vocabulary_is_fetched_in_a_few_requests(fake_hub, tmp_path: Path, monkeypatch) -> None:
+    """A GGUF's tokenizer metadata (about 3 MiB here) is walked with hints of how far its string
+    arrays reach: a few ranged requests, against growing blocks without them, and the same
+    verdict (the chat template is found either way), fetching little beyond the metadata."""
+    from trueopen.sources.hub_reader import HubReader
+
+    data = _gguf_vocab(60_000, 120_000)
+    meta_end = len(data) - (1 << 20)
+    fake_hub.add_repo("org/gguf", write_release(tmp_path / "g", {"README.md": "# m\n", "model.gguf": data}))
+
+    def blob_gets() -> list:
+        return [r for r in fake_hub.requests("cdn") if r.status == 206]
+    hinted = audit("hf://org/gguf")
+    with_hints = blob_gets()
+    fake_hub.clear_log()
+    monkeypatch.delattr(HubReader, "will_read")
+    plain = audit("hf://org/gguf")
+    without = blob_gets()
+    assert hinted.safety.status == plain.safety.status == "unsafe"
+    assert len(with_hints) <= 5 < len(without), (len(with_hints), len(without))
+    fetched = next(f for f in hinted.transfer.files if f.path == "model.gguf").bytes_fetched
+    skipped = 4 * 60_000  # token_type, fixed-size: skipped, never fetched
+    assert meta_end - skipped <= fetched <= meta_end - skipped + 3 * ((1 << 16) + 4096) + (1 << 16)

@@ -335,3 +335,41 @@ def test_auto_map_is_code_that_runs_on_load() -> None:
 
 def test_plain_config_is_clean() -> None:
     assert scan("config.json", b'{"model_type": "llama", "hidden_size": 8}').status == "clean"
+
+
+def test_gguf_string_arrays_tell_a_remote_source_how_far_they_reach() -> None:
+    """With a `will_read` hint, walking a long string array says (once its first strings give
+    their mean length) where the array probably ends, again when the walk passes that point; the
+    verdict is the same as without hints, and each hinted range starts where the walk is."""
+    from trueopen.scan.dispatch import scan_file
+
+    tokens = [f"tok{i:06d}" for i in range(5000)]
+    merges = [("ab " * (1 + i // 500)).strip() for i in range(3000)]  # later strings longer
+    data = gguf([("general.architecture", 8, "llama"), ("tokenizer.ggml.tokens", 9, (8, tokens)),
+                 ("tokenizer.ggml.token_type", 9, (4, [1] * 5000)), ("tokenizer.ggml.merges", 9, (8, merges)),
+                 ("tokenizer.chat_template", 8, SSTI)])
+    hints: list[tuple[int, int]] = []
+    read_at = lambda o, n: data[o:o + n]
+    hinted = scan_file("m.gguf", read_at, len(data), lambda: io.BytesIO(data), will_read=lambda s, e: hints.append((s, e)))
+    plain = scan_file("m.gguf", read_at, len(data), lambda: io.BytesIO(data))
+    assert hinted == plain and plain.status == "unsafe"
+    tokens_start = data.index(b"tok000000") - 8
+    tokens_end = data.index(b"tokenizer.ggml.token_type") - 8
+    first = hints[0]
+    # 256 tokens read, then the rest: the same length each, so the estimate is the array's end
+    # (plus the slack that covers the next key through the read buffer).
+    assert first[0] == tokens_start + 256 * (8 + 9)
+    assert tokens_end <= first[1] <= tokens_end + (1 << 16) + 4096
+    merges_start = data.index(b"tokenizer.ggml.merges") + len("tokenizer.ggml.merges") + 4 + 12
+    later = [h for h in hints if h[0] > merges_start]
+    assert len(later) >= 2  # the first estimate fell short (longer strings later): hinted again
+    assert all(s < e for s, e in hints) and all(a[0] < b[0] for a, b in zip(hints, hints[1:]))
+
+
+def test_gguf_small_arrays_and_local_files_are_not_hinted() -> None:
+    from trueopen.scan.dispatch import scan_file
+
+    data = gguf([("tokenizer.ggml.tokens", 9, (8, ["a"] * 200))])
+    hints: list = []
+    scan_file("m.gguf", lambda o, n: data[o:o + n], len(data), lambda: io.BytesIO(data), will_read=lambda s, e: hints.append((s, e)))
+    assert hints == []

@@ -102,11 +102,13 @@ def scan_file(path: str, read_at: Callable[[int, int], bytes], size: int,
               open_stream: Callable[[], BinaryIO], *,
               release_files: frozenset[str] = frozenset(),
               limits: ScanLimits | None = None,
-              pickle_analyser: Callable[..., Any] | None = None) -> FileScan:
+              pickle_analyser: Callable[..., Any] | None = None,
+              will_read: Callable[[int, int], None] | None = None) -> FileScan:
     """Analyse one release file without executing or importing anything from it.
 
     `release_files` lists the release's paths (for auto_map code files and ONNX external
-    data). `pickle_analyser(stream, size)` replaces the pickle machine (tests).
+    data). `pickle_analyser(stream, size)` replaces the pickle machine (tests). `will_read(start,
+    end)` takes a parser's hint of a range it is about to read (a remote file's one request).
     Cost: reads headers and pickle members only, except for compressed archives, which are
     inflated within a budget that scales with the file (`ScanContext.budget_for`).
     """
@@ -114,7 +116,7 @@ def scan_file(path: str, read_at: Callable[[int, int], bytes], size: int,
     ctx = ScanContext(path, limits, release_files, pickle_analyser,
                       budget=ScanContext.budget_for(limits, size))
     col = Collector(path)
-    src = Source(path, size, read_at, open_stream)
+    src = Source(path, size, read_at, open_stream, will_read)
     try:
         fmt = scan_source(ctx, col, src, None)
     except RecursionError:

@@ -54,6 +54,7 @@ def scan_release(release: Release, *, prefix: str = "", progress: Callable[[int]
             lambda p=f.path: release.open(p),
             release_files=names,
             limits=limits,
+            will_read=lambda s, e, p=f.path: release.will_read(p, s, e),
         ))
         if progress:
             progress(f.size)

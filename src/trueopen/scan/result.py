@@ -104,12 +104,15 @@ class Source:
 
     `read_at(offset, length)` returns up to `length` bytes; `open_stream()` returns a fresh
     binary stream positioned at 0. Members of compressed archives are inflated lazily.
+    `will_read(start, end)`, when there is one, takes a parser's hint that it is about to read
+    that range in order (a remote file fetches it in one request).
     """
 
     name: str
     size: int
     read_at: ReadAt
     open_stream: OpenStream
+    will_read: Callable[[int, int], None] | None = None
 
 
 def bytes_source(name: str, data: bytes) -> Source:

@@ -239,6 +239,24 @@ class HubReader:
         rf = self._file(path)
         return io.BufferedReader(_RangeRaw(rf), 1 << 16)  # type: ignore[arg-type]
 
+    def will_read(self, path: str, start: int, end: int) -> None:
+        """Fetch what is not cached of [start, end) in one request (at most MAX_AHEAD, within
+        --max-download): a parser about to walk that much metadata says so, rather than let the
+        read-ahead grow block by block. Failures are left to the reads themselves."""
+        rf = self.files.get(path)
+        if rf is None or rf.whole or rf.meta.local is not None or self.denied is not None:
+            return
+        start = max(0, start)
+        end = min(rf.size, end, start + MAX_AHEAD)
+        room = self.max_download - self.meter.fetched(path)
+        if end - start > room:
+            end = start + max(room, 0)
+        if end > start:
+            try:
+                rf.read_exact(start, end)
+            except OSError:
+                pass
+
     def _file(self, path: str) -> RemoteFile:
         rf = self.files.get(path)
         if rf is None:

@@ -39,6 +39,10 @@ class MergedReader:
         release, inner = self._find(path)
         return release.open(inner)
 
+    def will_read(self, path: str, start: int, end: int) -> None:
+        release, inner = self._find(path)
+        release.will_read(inner, start, end)
+
 
 class MergedMeter:
     """The transfer of every remote location, each file under its location's label."""
