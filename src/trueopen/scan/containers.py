@@ -27,7 +27,7 @@ from typing import Any, BinaryIO, Callable
 from trueopen.scan.formats import (TORCH_LEGACY_MAGIC, compressed_kind, is_text, pickle_extent,
                                     sniff, zip_kind)
 from trueopen.scan.opcodes import BY_CODE
-from trueopen.scan.result import BufferedDecoder, Collector, ScanContext, Source
+from trueopen.scan.result import BufferedDecoder, Collector, RangeStream, ScanContext, Source
 
 __all__ = [
     "ZipEntry",
@@ -53,36 +53,6 @@ _PROTO_HEAD = re.compile(rb"\A\x80[\x02-\x05]")
 # --- byte sources -------------------------------------------------------------------------
 
 
-class _RangeStream(io.RawIOBase):
-    """A seekable raw stream over a read_at function."""
-
-    def __init__(self, read_at: Callable[[int, int], bytes], size: int) -> None:
-        self._read_at, self._size, self._pos = read_at, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, b: Any) -> int:
-        n = min(len(b), self._size - self._pos)
-        if n <= 0:
-            return 0
-        data = self._read_at(self._pos, n)
-        b[:len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-
 def window(src: Source, offset: int, length: int, name: str) -> Source:
     """The bytes [offset, offset+length) of `src` as a Source (no copy)."""
     length = max(0, min(length, src.size - offset))
@@ -93,7 +63,7 @@ def window(src: Source, offset: int, length: int, name: str) -> Source:
         return src.read_at(offset + o, min(n, length - o))
 
     return Source(name, length, read_at,
-                  lambda: io.BufferedReader(_RangeStream(read_at, length), _CHUNK))
+                  lambda: io.BufferedReader(RangeStream(read_at, length), _CHUNK))
 
 
 class _Decomp:
@@ -718,7 +688,7 @@ def scan_tar(ctx: ScanContext, col: Collector, src: Source, prefix: str | None) 
     place; nothing is extracted; names are never used as paths."""
     from trueopen.scan.dispatch import scan_source
 
-    raw = _RangeStream(src.read_at, src.size)
+    raw = RangeStream(src.read_at, src.size)
     members: list[tarfile.TarInfo] = []
     try:
         with tarfile.open(fileobj=io.BufferedReader(raw, _CHUNK), mode="r:") as tf:
@@ -901,7 +871,7 @@ class _SevenZipMember:
 
     def source(self, name: str) -> Source:
         return Source(name, self.size, self.read_at,
-                      lambda: io.BufferedReader(_RangeStream(self.read_at, self.size), _CHUNK))
+                      lambda: io.BufferedReader(RangeStream(self.read_at, self.size), _CHUNK))
 
 
 def merge(col: Collector, other: Collector) -> None:
@@ -1386,7 +1356,7 @@ def _spliced(src: Source, segments: list[tuple[int, int]]) -> tuple[Source, Call
         return segments[i][0] + (o - starts[i])
 
     return (Source(src.name, total, read_at,
-                   lambda: io.BufferedReader(_RangeStream(read_at, total), _CHUNK)), back)
+                   lambda: io.BufferedReader(RangeStream(read_at, total), _CHUNK)), back)
 
 
 # --- joblib --------------------------------------------------------------------------------

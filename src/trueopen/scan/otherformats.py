@@ -15,7 +15,7 @@ import struct
 from typing import Any, Callable, Iterator
 
 from trueopen.readers.safetensors_header import read_header
-from trueopen.scan.result import Collector, ScanContext, Source
+from trueopen.scan.result import Collector, RangeStream, ScanContext, Source
 
 __all__ = [
     "GGUF_LIMITS",
@@ -205,7 +205,7 @@ class _GGUFStop(Exception):
 def scan_gguf(ctx: ScanContext, col: Collector, src: Source, member: str | None) -> str:
     """GGUF v1-3 header and metadata key/values, each bounded; every `tokenizer.chat_template*`
     value is analysed as a template. Tensor data is never read."""
-    s = io.BufferedReader(_Raw(src), _GGUF_BUFFER)  # type: ignore[arg-type]
+    s = io.BufferedReader(RangeStream(src.read_at, src.size), _GGUF_BUFFER)
     pos = 0
 
     def read(n: int) -> bytes:
@@ -304,30 +304,6 @@ def scan_gguf(ctx: ScanContext, col: Collector, src: Source, member: str | None)
         col.incomplete("gguf-metadata", "GGUF metadata truncated", "truncated GGUF",
                        member=member, offset=pos)
     return "gguf"
-
-
-class _Raw(io.RawIOBase):
-    def __init__(self, src: Source) -> None:
-        self.src, self.pos = src, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, off: int, whence: int = 0) -> int:
-        self.pos = {0: 0, 1: self.pos, 2: self.src.size}[whence] + off
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def readinto(self, b: Any) -> int:
-        data = self.src.read_at(self.pos, min(len(b), max(0, self.src.size - self.pos)))
-        b[:len(data)] = data
-        self.pos += len(data)
-        return len(data)
 
 
 # --- protobuf wire format -----------------------------------------------------------------

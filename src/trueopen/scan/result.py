@@ -115,6 +115,37 @@ class Source:
     will_read: Callable[[int, int], None] | None = None
 
 
+class RangeStream(io.RawIOBase):
+    """A seekable raw stream over a read_at function (wrap it in io.BufferedReader): reads become
+    read_at calls, seeks cost nothing. Used for Sources, archive members and remote files."""
+
+    def __init__(self, read_at: ReadAt, size: int) -> None:
+        self._read_at, self._size, self._pos = read_at, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self._size - self._pos)
+        if n <= 0:
+            return 0
+        data = self._read_at(self._pos, n)
+        b[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
 def bytes_source(name: str, data: bytes) -> Source:
     """A Source over bytes in memory."""
     return Source(name, len(data), lambda o, n: data[o:o + n], lambda: io.BytesIO(data))

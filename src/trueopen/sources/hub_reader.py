@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from trueopen.scan.result import RangeStream
 from trueopen.sources.options import format_size
 from trueopen.sources.transfer import Meter
 
@@ -237,7 +238,8 @@ class HubReader:
 
     def open(self, path: str) -> BinaryIO:
         rf = self._file(path)
-        return io.BufferedReader(_RangeRaw(rf), 1 << 16)  # type: ignore[arg-type]
+        # A stream reads on: its misses grow the read-ahead as a stream's (RemoteFile._extend).
+        return io.BufferedReader(RangeStream(lambda o, n: rf.read_at(o, n, streaming=True), rf.size), 1 << 16)
 
     def will_read(self, path: str, start: int, end: int) -> None:
         """Fetch what is not cached of [start, end) in one request (at most MAX_AHEAD, within
@@ -487,29 +489,3 @@ def git_blob_sha1(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()  # noqa: S324 - git's id, not security
 
 
-class _RangeRaw(io.RawIOBase):
-    """A seekable stream over a RemoteFile: reads become ranged GETs, seeks cost nothing."""
-
-    def __init__(self, rf: RemoteFile) -> None:
-        self._rf, self._pos = rf, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._rf.size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, b: Any) -> int:
-        data = self._rf.read_at(self._pos, len(b), streaming=True)
-        n = len(data)
-        b[:n] = data
-        self._pos += n
-        return n
