@@ -165,6 +165,26 @@ def test_a_data_folder_not_said_to_be_only_for_evaluation_stays_training_data(re
     assert not c["evaluation-data"].present
 
 
+TRAINING_DATA = ("## Training Data\n\n" + "The models are trained on 680,000 hours of audio and the corresponding "
+                 "transcripts collected from the internet, in 98 languages. " * 4 + "\n\n## Limitations\n\nSome.\n")
+
+
+@pytest.mark.parametrize("name", ["model-card.md", "MODEL_CARD.md", "MODEL-CARD.md"])
+def test_a_model_card_beside_the_readme_counts_as_the_card(release, name) -> None:
+    """Whisper keeps its model card in model-card.md beside a project README: its sections are
+    read as the card's (here a data section: the data card, MOT's shortcut)."""
+    c = _components(release, {name: "# Model card\n\n" + TRAINING_DATA})
+    assert {e.path for e in c["model-card"].evidence} == {"README.md", name}
+    (ev,) = c["data-card"].evidence
+    assert (ev.path, ev.line) == (name, 3) and "Training Data" in ev.detail
+
+
+def test_a_model_card_below_the_root_is_not_the_card(release) -> None:
+    c = _components(release, {"docs/model-card.md": "# Model card\n\n" + TRAINING_DATA})
+    assert not c["data-card"].present
+    assert [e.path for e in c["model-card"].evidence] == ["README.md"]
+
+
 def test_txt_outside_data_folders_is_not_data(release) -> None:
     assert not _present(release, {"notes.txt": "hello\n"}, "datasets")
 

@@ -12,7 +12,8 @@ import yaml
 from trueopen.record import Card, Evidence, Finding
 from trueopen.release import Release
 
-CARD_NAMES = ("README.md", "readme.md", "README.MD", "Readme.md", "MODEL_CARD.md", "model_card.md", "MODELCARD.md", "modelcard.md")
+CARD_NAMES = ("README.md", "readme.md", "README.MD", "Readme.md", "MODEL_CARD.md", "model_card.md", "MODEL-CARD.md",
+              "model-card.md", "MODELCARD.md", "modelcard.md")
 FRONT_MATTER_LIMIT = 256 * 1024  # bytes of YAML we are willing to parse
 # huggingface_hub.repocard.REGEX_YAML_BLOCK (2.4), the Hub's own test for a card's YAML block.
 REGEX_YAML_BLOCK = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")

@@ -251,7 +251,7 @@ class _Texts:
         self.release, self.card, self.inv, self.max_files = release, card, inv, max_files
         self._cache: dict[str, tuple[str, ...] | None] = {}
         self.card_path = card.card.path if card.text else None
-        self.cards = [c for c in (cards or [card]) if c.card.path and c.text]
+        self.cards = [c for c in (*(cards or [card]), *inv.extra_cards) if c.card.path and c.text]
         self.card_texts = {c.card.path: c.text for c in self.cards}
         internal = lambda cid: sorted({h.evidence.path for h in inv.hits.get(cid, []) if not h.external and not h.weak})
         self.data_files = [p for p in internal("data-card") if p not in self.card_texts and _is_doc(p)][:max_files]

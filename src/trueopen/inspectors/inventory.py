@@ -16,7 +16,7 @@ from typing import Any
 
 from trueopen.data import load_yaml
 from trueopen.inspectors.card import ParsedCard
-from trueopen.record import Evidence, Finding, Reference
+from trueopen.record import Card, Evidence, Finding, Reference
 from trueopen.release import Release
 
 CODE_READ_LIMIT = 1 << 20
@@ -42,6 +42,9 @@ class Inventory:
     code_texts: dict[str, str] = field(default_factory=dict)  # text of code/config files, for the recipe
     # Data folders whose README says their data is for evaluation -> (README path, line, its words).
     eval_folders: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    # Model cards beside the card a scope was read from (Whisper's model-card.md next to its
+    # README.md): their sections count as the card's do.
+    extra_cards: list[ParsedCard] = field(default_factory=list)
 
     def add(self, component: str, path: str, detail: str, line: int | None = None, files: tuple[str, ...] | None = None,
             external: bool = False, weak: bool = False, reference: Reference | None = None) -> None:
@@ -196,7 +199,8 @@ def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] |
         name, ext, dirs = p.name.lower(), suffix(p.name), [d.lower() for d in p.parts[:-1]]
         kind = "card" if f.path in card_paths else _classify(release, f.path, f.size, name, ext, dirs, inv, r)
         inv.kinds[f.path] = kind
-    for c in cards or [card]:
+    inv.extra_cards = _extra_cards(release, inv, card_paths, scope_roots)
+    for c in [*(cards or [card]), *inv.extra_cards]:
         _card_evidence(c, inv, r)
     _readme_links(release, card, inv, r, scope_roots)
     base = frozenset(b for c in (cards or [card]) for b in c.card.base_model)
@@ -286,6 +290,21 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
     if ext in r.doc_ext:
         return _document(path, name, dirs, inv, r)
     return "other"
+
+
+def _extra_cards(release: Release, inv: Inventory, card_paths: set[str], scope_roots: tuple[str, ...]) -> list[ParsedCard]:
+    """Model cards by name (model-card.md, MODEL_CARD.md) at a scope's root that are not the card
+    the scope was read from, as cards without front matter."""
+    out = []
+    for path, kind in sorted(inv.kinds.items()):
+        parent = str(PurePosixPath(path).parent)
+        if kind != "card" or path in card_paths or (parent if parent != "." else "") not in scope_roots \
+                or PurePosixPath(path).name.lower() == "readme.md":
+            continue
+        text = release.read_text(path).text
+        if text:
+            out.append(ParsedCard(Card(path=path), text=text))
+    return out
 
 
 def _evaluation_readme(path: str, inv: Inventory) -> bool:
