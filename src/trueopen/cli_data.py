@@ -10,16 +10,12 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
+from trueopen.cli_options import Format
 from trueopen.terminal import stderr_terminal
 
 data_app = typer.Typer(name="data", help="Audit training data: blocklists, duplicates, licences, personal data; "
                        "write a cleaned release.", no_args_is_help=True, rich_markup_mode="markdown",
                        context_settings={"help_option_names": ["-h", "--help"]})
-
-
-class DataFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 class EngineName(str, Enum):
@@ -70,7 +66,7 @@ def audit_cmd(
                        "robots/ai.txt exports), one a line.", show_default=False)] = None,
     domain_licenses: Annotated[Optional[Path], typer.Option("--domain-licenses", help="CSV `domain,license`: the licence "
                                "of rows from that domain when the row states none.", show_default=False)] = None,
-    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.table,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     write_clean: Annotated[Optional[Path], typer.Option("--write-clean", metavar="OUT", help="Write the dataset again "
                            "to OUT (a new folder) without the removed rows, with OUT/removals.csv and a card section.",
@@ -161,7 +157,7 @@ def audit_cmd(
                                spun_min_score=spun_min_score, memory_limit=memory_limit,
                                write_clean=write_clean, remove=remove or ["blocklists"], strict=strict,
                                max_evidence=max_evidence)
-        if format is DataFormat.json:
+        if format is Format.json:
             _emit(json.dumps(report, indent=2, sort_keys=False, ensure_ascii=False) + "\n", output)
         else:
             from trueopen.datasets.table import render

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from trueopen.cli_options import StoreOption
 from trueopen.terminal import console, stderr_terminal
 
 if TYPE_CHECKING:
@@ -18,8 +19,6 @@ index_app = typer.Typer(name="index", help="An openness index of many releases: 
                         "a static site with history and side-by-side comparison.", no_args_is_help=True,
                         rich_markup_mode="markdown", context_settings={"help_option_names": ["-h", "--help"]})
 
-StoreOption = Annotated[Optional[Path], typer.Option("--store", help="The audit store (default: TRUEOPEN_STORE, else "
-                                                     "~/.cache/trueopen/store.sqlite).")]
 
 
 def store_path(store: Path | None, no_store: bool = False) -> Path | None:

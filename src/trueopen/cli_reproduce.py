@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from trueopen.cli_options import OfflineOption, OutputOption, RevisionOption
 from trueopen.terminal import console
 
 recipe_app = typer.Typer(name="recipe", help="Record the recipe of a release: the environment, the command, the seeds "
@@ -36,9 +37,9 @@ def reproduce(
     no_local_packages: Annotated[bool, typer.Option("--no-local-packages", help="Install every pin with pip instead of "
                                                     "copying the same version from this machine's environment.")] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="Output format: any of `trueopen audit`'s.")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")] = None,
-    revision: Annotated[Optional[str], typer.Option("--revision", help="Branch, tag or commit of a Hub or HF-cache target.")] = None,
-    offline: Annotated[bool, typer.Option("--offline", help="Hub targets come from the HF cache only.")] = False,
+    output: OutputOption = None,
+    revision: RevisionOption = None,
+    offline: OfflineOption = False,
 ) -> None:
     """Rebuild a release's weights from its recipe and grade how close they come.
 
