@@ -152,6 +152,8 @@ def test_tables_fail_closed_on_bad_input() -> None:
         tables.first_missing(0, [1, 2], [0, 5])
     with pytest.raises(IndexError):
         tables.first_missing(0, [1, 2], [-1])
+    with pytest.raises(TypeError):
+        tables.first_missing(0, [1, 2], ["0"])
     with pytest.raises(RuntimeError):
         tables.__init__(sh, array.array("q", [0, 4]))  # set up once
     uninitialised = Tables.__new__(Tables)
@@ -161,15 +163,35 @@ def test_tables_fail_closed_on_bad_input() -> None:
 
 
 def test_tables_keep_their_arrays_from_changing_under_them() -> None:
-    """The tables hold the arrays' buffers: resizing one while they live is refused by Python
-    (their pointers would dangle)."""
-    sh, off = array.array("q", [1, 2]), array.array("q", [0, 2])
+    """The tables hold the shingles' buffer: resizing it while they live is refused by Python
+    (their pointer would dangle). The offsets are copied when the tables are made: writing to
+    that array afterwards changes nothing (it once read past the shingles)."""
+    sh, off = array.array("q", [1, 2, 3]), array.array("q", [0, 2, 3])
     tables = Tables(sh, off)
     with pytest.raises(BufferError):
         sh.append(3)
-    assert tables.hits(0, [2, 1]) == [0, 1]
+    off[1] = 1 << 40
+    off.append(99)
+    assert tables.hits(0, [2, 1, 3]) == [0, 1]
+    assert tables.count_distinct(1, [3, 3]) == 1
+    assert tables.region(1, [3], GAP) == (0, 0, 1, 1, 0, 0, 0, 0)
     del tables
     sh.append(3)  # released with them
+
+
+def test_shingles_never_show_a_half_made_list() -> None:
+    """__hash__ may run Python code that walks every object (gc.get_objects()): the result list
+    must not exist yet, its items unset (reading one crashed the interpreter)."""
+    import gc
+
+    class Walking:
+        def __hash__(self) -> int:
+            for o in gc.get_objects():
+                if type(o) is list:
+                    o[:1]  # noqa: B018 - reads an item of every list
+            return 7
+    ids = [1, Walking(), 3, 4, 5, 6]
+    assert _match.shingles(ids, 2) == reference_shingles(ids, 2)
 
 
 def test_the_index_tables_answer_as_its_shingle_lists() -> None:

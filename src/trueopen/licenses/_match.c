@@ -63,13 +63,14 @@ shingles(PyObject *self, PyObject *args)
     }
     Py_ssize_t n = PyList_GET_SIZE(ids);
     Py_ssize_t count = n >= width ? n - width + 1 : 0;
-    PyObject *out = PyList_New(count);
-    if (out == NULL || count == 0) {
-        return out;
+    if (count == 0) {
+        return PyList_New(0);
     }
+    /* The result list is made after the hashing: __hash__ may run Python code, which must never
+     * see a list whose items are not set yet (gc.get_objects() would hand it out). */
+    PyObject *out = NULL;
     Py_uhash_t *lanes = PyMem_Malloc(sizeof(Py_uhash_t) * (size_t)n);
     if (lanes == NULL) {
-        Py_DECREF(out);
         return PyErr_NoMemory();
     }
     for (Py_ssize_t k = 0; k < n; k++) {
@@ -88,7 +89,11 @@ shingles(PyObject *self, PyObject *args)
         }
         lanes[k] = (Py_uhash_t)h;
     }
-    for (Py_ssize_t k = 0; k < count; k++) {
+    out = PyList_New(count);
+    if (out == NULL) {
+        goto fail;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {  /* nothing here runs Python code */
         PyObject *v = PyLong_FromSsize_t(window_hash(lanes + k, width));
         if (v == NULL) {
             goto fail;
@@ -99,7 +104,7 @@ shingles(PyObject *self, PyObject *args)
     return out;
 fail:
     PyMem_Free(lanes);
-    Py_DECREF(out);
+    Py_XDECREF(out);
     return NULL;
 }
 
@@ -112,6 +117,8 @@ fail:
  * arrays, built on a licence's first use: a lookup is a multiply and a probe or two. */
 
 typedef struct {
+    Py_ssize_t start;   /* the licence's shingles are shingles[start:start + n] (copied from the */
+    Py_ssize_t n;       /* offsets at __init__: a later write to that array changes nothing here) */
     int64_t *keys;
     int32_t *pos;       /* -1: empty slot */
     uint64_t mask;      /* slots - 1 */
@@ -120,8 +127,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    Py_buffer shingles;
-    Py_buffer offsets;
+    Py_buffer shingles; /* held: the array cannot be resized (its values may change: stale answers, never unsafe ones) */
     Py_ssize_t count;   /* licences */
     table_t *tables;    /* count of them; keys == NULL until built */
 } TablesObject;
@@ -132,13 +138,6 @@ slot_of(const table_t *t, int64_t key)
     return ((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> t->shift;
 }
 
-static const int64_t *
-lic_shingles(TablesObject *self, Py_ssize_t i, Py_ssize_t *n)
-{
-    const int64_t *off = (const int64_t *)self->offsets.buf;
-    *n = (Py_ssize_t)(off[i + 1] - off[i]);
-    return (const int64_t *)self->shingles.buf + off[i];
-}
 
 /* Licence i's table, built on first use; NULL with an exception set. */
 static table_t *
@@ -152,8 +151,8 @@ table_of(TablesObject *self, Py_ssize_t i)
     if (t->keys != NULL) {
         return t;
     }
-    Py_ssize_t n;
-    const int64_t *sh = lic_shingles(self, i, &n);
+    Py_ssize_t n = t->n;
+    const int64_t *sh = (const int64_t *)self->shingles.buf + t->start;
     uint64_t slots = 8;
     int bits = 3;
     while (slots < (uint64_t)n + (uint64_t)n / 2 + 1) {  /* load factor at most 2/3 */
@@ -226,6 +225,7 @@ static int
 Tables_init(TablesObject *self, PyObject *args, PyObject *kwds)
 {
     PyObject *shingles, *offsets;
+    Py_buffer obuf;
     static char *kwlist[] = {"shingles", "offsets", NULL};
     if (self->tables != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Tables already initialised");
@@ -237,19 +237,18 @@ Tables_init(TablesObject *self, PyObject *args, PyObject *kwds)
     if (PyObject_GetBuffer(shingles, &self->shingles, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
         return -1;
     }
-    if (PyObject_GetBuffer(offsets, &self->offsets, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+    if (PyObject_GetBuffer(offsets, &obuf, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
         PyBuffer_Release(&self->shingles);
         self->shingles.obj = NULL;
         return -1;
     }
     const char *what = NULL;
-    if (self->shingles.itemsize != 8 || self->offsets.itemsize != 8 || self->shingles.format == NULL
-        || self->offsets.format == NULL || strcmp(self->shingles.format, "q") != 0
-        || strcmp(self->offsets.format, "q") != 0) {
+    if (self->shingles.itemsize != 8 || obuf.itemsize != 8 || self->shingles.format == NULL
+        || obuf.format == NULL || strcmp(self->shingles.format, "q") != 0 || strcmp(obuf.format, "q") != 0) {
         what = "shingles and offsets must be array('q')";
     }
-    Py_ssize_t nsh = self->shingles.len / 8, noff = self->offsets.len / 8;
-    const int64_t *off = (const int64_t *)self->offsets.buf;
+    Py_ssize_t nsh = self->shingles.len / 8, noff = obuf.len / 8;
+    const int64_t *off = (const int64_t *)obuf.buf;
     if (what == NULL && noff < 1) {
         what = "offsets must not be empty";
     }
@@ -261,13 +260,19 @@ Tables_init(TablesObject *self, PyObject *args, PyObject *kwds)
     if (what == NULL && (self->tables = PyMem_Calloc((size_t)noff, sizeof(table_t))) == NULL) {
         PyErr_NoMemory();
     }
+    if (what == NULL && self->tables != NULL) {
+        for (Py_ssize_t k = 0; k + 1 < noff; k++) {  /* the offsets are copied, checked: not read again */
+            self->tables[k].start = (Py_ssize_t)off[k];
+            self->tables[k].n = (Py_ssize_t)(off[k + 1] - off[k]);
+        }
+    }
+    PyBuffer_Release(&obuf);
     if (what != NULL || self->tables == NULL) {
         if (what != NULL) {
             PyErr_SetString(PyExc_ValueError, what);
         }
         PyBuffer_Release(&self->shingles);
-        PyBuffer_Release(&self->offsets);
-        self->shingles.obj = self->offsets.obj = NULL;
+        self->shingles.obj = NULL;
         return -1;
     }
     self->count = noff - 1;
@@ -286,9 +291,6 @@ Tables_dealloc(TablesObject *self)
     }
     if (self->shingles.obj != NULL) {
         PyBuffer_Release(&self->shingles);
-    }
-    if (self->offsets.obj != NULL) {
-        PyBuffer_Release(&self->offsets);
     }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -402,7 +404,7 @@ Tables_count(TablesObject *self, PyObject *args)
 
 PyDoc_STRVAR(count_distinct_doc,
 "count_distinct(i, values: list[int]) -> int\n\n"
-"How many distinct values other than 0 licence i holds (len(set(values) - {0} & licence i)).");
+"How many distinct values other than 0 licence i holds (len((set(values) - {0}) & licence i)).");
 
 static PyObject *
 Tables_count_distinct(TablesObject *self, PyObject *args)
@@ -416,8 +418,7 @@ Tables_count_distinct(TablesObject *self, PyObject *args)
     if (t == NULL) {
         return NULL;
     }
-    Py_ssize_t size;
-    lic_shingles(self, i, &size);
+    Py_ssize_t size = t->n;
     unsigned char *seen = PyMem_Calloc((size_t)size + 1, 1);  /* a licence holds each value once */
     if (seen == NULL) {
         return PyErr_NoMemory();
@@ -458,7 +459,11 @@ Tables_first_missing(TablesObject *self, PyObject *args)
     }
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(at); k++) {
         PyObject *po = PyList_GET_ITEM(at, k);
-        Py_ssize_t p = PyLong_Check(po) ? PyLong_AsSsize_t(po) : -1;
+        if (!PyLong_Check(po)) {
+            PyErr_SetString(PyExc_TypeError, "positions must be ints");
+            return NULL;
+        }
+        Py_ssize_t p = PyLong_AsSsize_t(po);
         if (p < 0 || p >= PyList_GET_SIZE(values)) {
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_IndexError, "position out of range");
@@ -498,8 +503,7 @@ Tables_region(TablesObject *self, PyObject *args)
     if (t == NULL) {
         return NULL;
     }
-    Py_ssize_t n = PyList_GET_SIZE(values), size;  /* nothing below allocates Python objects */
-    lic_shingles(self, i, &size);
+    Py_ssize_t n = PyList_GET_SIZE(values), size = t->n;  /* nothing below allocates Python objects */
     Py_ssize_t *hit = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n + 1));
     int32_t *where = PyMem_Malloc(sizeof(int32_t) * (size_t)(n + 1));  /* licence position of each hit */
     unsigned char *seen = PyMem_Calloc((size_t)size + 1, 1);

@@ -385,10 +385,14 @@ def _load(path: Path) -> _Index:
         arrs.append(a)
     offsets, shingles, pk, po, pl, inv_keys, inv_starts, inv_lics, word_offsets = arrs
     postings = {k: tuple(pl[po[i]:po[i + 1]]) for i, k in enumerate(pk)}
-    return _Index(head["ids"], head["names"], dict(head["vocab"]),
-                  {int(k): v for k, v in head["exact"]}, offsets, shingles, postings, head["sizes"], head["version"],
-                  {int(k): v for k, v in head["exact_raw"]}, inv_keys, inv_starts, inv_lics, word_offsets, words,
-                  head["raw_lens"], frozenset(head["raw_heads"]))
+    idx = _Index(head["ids"], head["names"], dict(head["vocab"]),
+                 {int(k): v for k, v in head["exact"]}, offsets, shingles, postings, head["sizes"], head["version"],
+                 {int(k): v for k, v in head["exact_raw"]}, inv_keys, inv_starts, inv_lics, word_offsets, words,
+                 head["raw_lens"], frozenset(head["raw_heads"]))
+    if not len(offsets) == len(idx.sizes) + 1 == len(idx.ids) + 1:
+        raise ValueError("index tables disagree")
+    idx.tables()  # checks the offsets now (ValueError): a damaged file is rebuilt, not failed on at every query
+    return idx
 
 
 @cache
