@@ -152,17 +152,48 @@ def test_a_data_folder_said_to_be_for_evaluation_is_evaluation_data(release) -> 
 
 
 @pytest.mark.parametrize("opening", [
+    "# Evaluation data\n\nThese sets are used for evaluation only; none of them were used for training the model.\n",
+    "---\n" + "".join(f"- config_name: task{i}\n  data_files: task{i}/*.jsonl\n" for i in range(20)) + "---\n"
+    "# Evaluation suite\n\nBenchmark data for evaluation of the model.\n",
+    "This folder holds the benchmark data we report.\n",
+])
+def test_other_openings_that_say_evaluation_data(release, opening) -> None:
+    c = _components(release, {"data/README.md": opening, "data/rows.json": '{"a": 1}\n'})
+    assert c["evaluation-data"].present and not c["datasets"].present
+
+
+@pytest.mark.parametrize("opening", [
     "# Training data\n\nThe corpus we used to pretrain the model, and the test split we held out for evaluation.\n",
     "This folder holds the data for training and for evaluation.\n",
     "# Data\n\nRows scraped from the web.\n",
     "# Data\n\n" + "Rows scraped from the web. " * 40 + "\nWe also keep test splits of two benchmarks for evaluation.\n",
+    "## Training and evaluation data\n\nThe splits below come from the Common Voice release; see the table.\n",
+    "# SFT mixture\n\nThe conversations we used for supervised fine-tuning. 1,000 are reserved for evaluation.\n",
+    "# Dolma\n\nAn open corpus of web text, papers, code and books. A small sample is held out for evaluation.\n",
+    "# Preference data\n\nPairs used for RLHF / DPO; a test split from the same pool is used for evaluation.\n",
+    "# Data\n\nScraped forum posts, deduplicated. The quality of evaluation depends on this cleaning.\n",
+    "# Corpus\n\nThe model has been trained on these shards. Evaluation sets are in eval/.\n",
 ])
 def test_a_data_folder_not_said_to_be_only_for_evaluation_stays_training_data(release, opening) -> None:
-    """Training data mentioned in the opening, no purpose at all, or evaluation said only past the
-    opening: the folder stays training data and its README a data card."""
+    """Training spoken of in the opening in any way, no purpose at all, evaluation said only past
+    the opening or only of a part: the folder stays training data and its README a data card."""
     c = _components(release, {"data/README.md": opening, "data/rows.json": '{"a": 1}\n'})
     assert c["datasets"].present and c["data-card"].present
     assert not c["evaluation-data"].present
+
+
+def test_only_the_folders_own_readme_speaks_for_it(release) -> None:
+    """A README_eval.md beside the folder's README speaks of a part, not the folder; a train/
+    folder under an evaluation folder is training data (next test)."""
+    c = _components(release, {"data/README.md": "# Corpus\n\nWeb text.\n", "data/README_eval.md": EVAL_README,
+                              "data/rows.json": '{"a": 1}\n'})
+    assert c["datasets"].present and not c["evaluation-data"].present
+
+def test_a_training_subfolder_of_an_evaluation_folder_is_training_data(release) -> None:
+    c = _components(release, {"data/README.md": EVAL_README, "data/meanwhile.json": '{"a": 1}\n',
+                              "data/train/rows.json": '{"a": 1}\n'})
+    assert {e.path for e in c["evaluation-data"].evidence if e.line is None} == {"data/meanwhile.json"}
+    assert [e.path for e in c["datasets"].evidence] == ["data/train/rows.json"]
 
 
 TRAINING_DATA = ("## Training Data\n\n" + "The models are trained on 680,000 hours of audio and the corresponding "
@@ -177,6 +208,23 @@ def test_a_model_card_beside_the_readme_counts_as_the_card(release, name) -> Non
     assert {e.path for e in c["model-card"].evidence} == {"README.md", name}
     (ev,) = c["data-card"].evidence
     assert (ev.path, ev.line) == (name, 3) and "Training Data" in ev.detail
+
+
+def test_a_model_card_beside_a_nested_scopes_card_or_in_a_with_location(release, tmp_path) -> None:
+    """Every scope's model card by name counts: a model folder inside the release, and a location
+    added with --with; a thin one beside a full card adds no thin-card finding."""
+    from builders import write_release
+
+    c = _components(release, {"pkg/model/README.md": CARD, "pkg/model/config.json": '{"model_type": "x"}',
+                              "pkg/model/model-card.md": "# Model card\n\n" + TRAINING_DATA, "model_card.md": "See README.md.\n"})
+    assert [e.path for e in c["data-card"].evidence] == ["pkg/model/model-card.md"]
+    code = write_release(tmp_path / "code", {"README.md": CARD, "train.py": "import torch\n"})
+    weights = write_release(tmp_path / "weights", {"README.md": CARD, "MODEL_CARD.md": "# Card\n\n" + TRAINING_DATA,
+                                                   "model.safetensors": safetensors_bytes()})
+    a = audit(code, with_=[weights], hash_contents=False)
+    data_card = next(x for x in a.components if x.id == "data-card")
+    assert [e.path for e in data_card.evidence] == ["weights/MODEL_CARD.md"]
+    assert not [f for f in a.findings if f.rule == "thin-card"]
 
 
 def test_a_model_card_below_the_root_is_not_the_card(release) -> None:

@@ -71,9 +71,12 @@ class _Rules:
         self.data_dir = c(raw["data"]["dirs"])
         self.eval_dir = c(raw["eval_dirs"])
         self.eval_data_name = c(raw["eval_data_names"])
-        self.eval_purpose = re.compile(raw["evaluation_purpose"], re.IGNORECASE)
+        self.eval_purpose = re.compile(raw["evaluation_purpose"], re.IGNORECASE | re.MULTILINE)
         self.train_purpose = re.compile(raw["training_purpose"], re.IGNORECASE)
+        self.train_denied = re.compile(raw["training_denied"], re.IGNORECASE)
         self.purpose_head = int(raw["purpose_head_chars"])
+        self.purpose_readme = re.compile(raw["purpose_readme_names"], re.IGNORECASE)
+        self.training_dir = c(raw["training_dirs"])
         self.doc_ext = set(raw["documents"]["extensions"])
         self.roles = {role: (c(spec["names"]), [re.compile(p, re.IGNORECASE) for p in spec["content"]]) for role, spec in raw["code_roles"].items()}
         self.support = c(raw["support_names"])
@@ -142,18 +145,26 @@ def is_license_file(path: str) -> bool:
     return bool(LICENSE_DIRS.match(p.parent.name)) and suffix(p.name) in ("", ".txt", ".md", ".rst")
 
 
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n.*?^---[ \t]*$\r?\n?", re.DOTALL | re.MULTILINE)
+
+
 def evaluation_statement(text: str) -> tuple[int, str] | None:
-    """(line, words) where a document's opening says its data is for evaluation (a benchmark, test
-    splits); None when it does not, or when the opening also speaks of training data."""
+    """(line, words) where a document's opening (after any front matter) says that its folder or
+    data is for evaluation; None when it does not, or when the opening speaks of training in any
+    way (inventory.yml `evaluation_purpose`, `training_purpose`)."""
     r = rules()
-    head = text[: r.purpose_head]
+    fm = _FRONT_MATTER.match(text)
+    skipped = fm.end() if fm and fm.end() <= 4 * r.purpose_head else 0
+    head = text[skipped:skipped + r.purpose_head]
+    cut = head.rfind("\n") if len(head) == r.purpose_head else -1
+    head = head[:cut] if cut > 0 else head  # whole lines only: a cut word is no word
     m = r.eval_purpose.search(head)
-    if m is None or r.train_purpose.search(head):
+    if m is None or r.train_purpose.search(r.train_denied.sub(" ", head)):
         return None
     start = head.rfind("\n", 0, m.start()) + 1
     end = head.find("\n", m.end())
     words = " ".join(head[start:end if end >= 0 else len(head)].split())
-    return head.count("\n", 0, m.start()) + 1, words[:160]
+    return text.count("\n", 0, skipped) + head.count("\n", 0, m.start()) + 1, words[:160]
 
 
 def _evaluation_folders(release: Release, r: _Rules) -> dict[str, tuple[str, int, str]]:
@@ -162,8 +173,8 @@ def _evaluation_folders(release: Release, r: _Rules) -> dict[str, tuple[str, int
     out: dict[str, tuple[str, int, str]] = {}
     for f in release.files:
         p = PurePosixPath(f.path)
-        if len(p.parts) < 2 or not p.name.lower().startswith("readme") or suffix(p.name) not in r.doc_ext \
-                or not r.data_dir.search(p.parent.name):
+        if len(p.parts) < 2 or not r.purpose_readme.match(p.name) or not r.data_dir.search(p.parent.name) \
+                or str(p.parent) in out:
             continue
         try:
             head = release.read_at(f.path, 0, 4 * r.purpose_head).decode("utf-8", "replace")
@@ -176,10 +187,14 @@ def _evaluation_folders(release: Release, r: _Rules) -> dict[str, tuple[str, int
 
 
 def _in_folders(path: str, folders: dict[str, Any]) -> str | None:
-    """The innermost of `folders` that holds `path`."""
+    """The innermost of `folders` that holds `path`, unless a folder between them is named as
+    training data (data/train/ under an evaluation data/ stays training data)."""
+    r = rules()
     for parent in PurePosixPath(path).parents:
         if str(parent) in folders:
             return str(parent)
+        if r.training_dir.search(parent.name):
+            return None
     return None
 
 
@@ -200,8 +215,10 @@ def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] |
         kind = "card" if f.path in card_paths else _classify(release, f.path, f.size, name, ext, dirs, inv, r)
         inv.kinds[f.path] = kind
     inv.extra_cards = _extra_cards(release, inv, card_paths, scope_roots)
-    for c in [*(cards or [card]), *inv.extra_cards]:
+    for c in cards or [card]:
         _card_evidence(c, inv, r)
+    for c in inv.extra_cards:
+        _card_evidence(c, inv, r, extra=True)
     _readme_links(release, card, inv, r, scope_roots)
     base = frozenset(b for c in (cards or [card]) for b in c.card.base_model)
     for found in find_references(release, inv.code_texts, base, frozenset(inv.eval_folders)):
@@ -295,11 +312,13 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
 def _extra_cards(release: Release, inv: Inventory, card_paths: set[str], scope_roots: tuple[str, ...]) -> list[ParsedCard]:
     """Model cards by name (model-card.md, MODEL_CARD.md) at a scope's root that are not the card
     the scope was read from, as cards without front matter."""
+    r = rules()
     out = []
-    for path, kind in sorted(inv.kinds.items()):
-        parent = str(PurePosixPath(path).parent)
-        if kind != "card" or path in card_paths or (parent if parent != "." else "") not in scope_roots \
-                or PurePosixPath(path).name.lower() == "readme.md":
+    for path in sorted(f.path for f in release.files):
+        p = PurePosixPath(path)
+        parent = str(p.parent) if str(p.parent) != "." else ""
+        if path in card_paths or parent not in scope_roots or not r.model_card.search(p.name.lower()) \
+                or p.name.lower() == "readme.md":
             continue
         text = release.read_text(path).text
         if text:
@@ -420,15 +439,16 @@ def _document(path: str, name: str, dirs: list[str], inv: Inventory, r: _Rules) 
     return "document"
 
 
-def _card_evidence(card: ParsedCard, inv: Inventory, r: _Rules) -> None:
-    """What the card itself contributes: model card, data card section, results, dataset references."""
+def _card_evidence(card: ParsedCard, inv: Inventory, r: _Rules, extra: bool = False) -> None:
+    """What the card itself contributes: model card, data card section, results, dataset references.
+    An `extra` card (beside the one the scope was read from) adds no finding when it is thin."""
     if card.card.path is None or card.text == "":
         return
     path = card.card.path
     words = len(card.text.split())
     if words >= 20:
         inv.add("model-card", path, f"model card ({words} words)")
-    else:
+    elif not extra:
         inv.findings.append(Finding(rule="thin-card", severity="info", message=f"{path}: the model card has only {words} words; not counted as a model card",
                                     evidence=[Evidence(path=path, detail=f"{words} words")]))
     meta = card.metadata
