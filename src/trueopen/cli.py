@@ -723,18 +723,20 @@ def _report_formats() -> tuple[str, ...]:
 
 def _identify_licences(paths: list[str], source):
     """Licences of local files and folders, and of Hub or cached repos (read through the release,
-    opened with the SourceOptions `source`)."""
+    opened with the SourceOptions `source`, at its revision)."""
     from trueopen.formats import license_report
     from trueopen.sources import open_release
-    from trueopen.sources.targets import HubTarget, is_hub_like, parse_target
+    from trueopen.sources.targets import CacheFolder, HubTarget, parse_target
 
     found = []
     for p in paths:
-        spec = parse_target(p) if is_hub_like(p) or not Path(p).exists() else None
-        if isinstance(spec, HubTarget):
+        spec = parse_target(p, source.revision)
+        if isinstance(spec, (HubTarget, CacheFolder)):
             with open_release(p, source) as release:
                 found.extend(license_report.identify_release(release, prefix=f"hf://{release.target.ref}/"))
         else:
+            if source.revision:
+                raise InputError(f"{p}: --revision applies to Hub and HF-cache targets only")
             found.extend(license_report.identify_paths([Path(p)]))
     found.sort(key=lambda f: (f.path, f.evidence[0].line or 0 if f.evidence else 0, f.id))
     return found

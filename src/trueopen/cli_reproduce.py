@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from trueopen.cli_options import OfflineOption, OutputOption, RevisionOption
+from trueopen.cli_options import MaxDownloadOption, OfflineOption, OutputOption, RevisionOption
 from trueopen.terminal import console
 
 recipe_app = typer.Typer(name="recipe", help="Record the recipe of a release: the environment, the command, the seeds "
@@ -40,6 +40,7 @@ def reproduce(
     output: OutputOption = None,
     revision: RevisionOption = None,
     offline: OfflineOption = False,
+    max_download: MaxDownloadOption = "2GiB",
 ) -> None:
     """Rebuild a release's weights from its recipe and grade how close they come.
 
@@ -91,7 +92,7 @@ def reproduce(
             err.print(plan, highlight=False, markup=False, soft_wrap=True)
             return typer.confirm("Run them?", default=False, err=True)
 
-        result = run_replay(target, options, confirm=confirm, source=_source(revision, offline, "2GiB", False))
+        result = run_replay(target, options, confirm=confirm, source=_source(revision, offline, max_download, False))
         _emit_audit(result, fmt, output)
     rep = result.reproduction
     if rep is not None and rep.grade not in ("bitwise", "within-tolerance"):

@@ -15,6 +15,19 @@ from trueopen.errors import InputError
 from trueopen.sources.options import SourceOptions
 
 
+MIT_TEXT = ("MIT License\n\nCopyright (c) 2024 Org\n\nPermission is hereby granted, free of charge, to any person obtaining a copy "
+            "of this software and associated documentation files (the \"Software\"), to deal in the Software without "
+            "restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, "
+            "sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do "
+            "so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be "
+            "included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", "
+            "WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF "
+            "MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR "
+            "COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT "
+            "OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE "
+            "SOFTWARE.\n")
+
+
 def _download(fake_hub, tmp_path: Path, cache: Path, repo: str = "org/tiny", **kw) -> tuple[Path, str]:
     from huggingface_hub import snapshot_download
 
@@ -72,6 +85,30 @@ def test_revision_in_the_cache(fake_hub, tmp_path: Path, hf_cache: Path) -> None
     assert audit(hf_cache / "models--org--tiny", source=SourceOptions(revision=commit)).target.revision == commit
     with pytest.raises(InputError, match="not in the cache"):
         audit(hf_cache / "models--org--tiny", source=SourceOptions(revision="v9"))
+
+
+def test_license_reads_one_revision_of_a_cached_repo(fake_hub, tmp_path: Path, hf_cache: Path) -> None:
+    """`trueopen license` on a cache folder reads the snapshot --revision names (it read the licence
+    files of every snapshot, and took any --revision); on a plain path --revision is refused."""
+    from builders import write_release
+
+    _, old = _download(fake_hub, tmp_path, hf_cache)
+    fake_hub.add_repo("org/tiny", write_release(tmp_path / "v2", {"README.md": "# v2\n", "LICENSE": MIT_TEXT}))
+    from huggingface_hub import snapshot_download
+
+    snapshot_download("org/tiny", cache_dir=str(hf_cache), endpoint=fake_hub.endpoint)
+    folder = str(hf_cache / "models--org--tiny")
+
+    def ids(*extra: str) -> list[str]:
+        r = run_cli("license", folder, "--format", "json", *extra)
+        assert r.returncode == 0, r.stderr
+        return sorted({f["id"] for f in json.loads(r.stdout)})
+    assert ids() == ["MIT"]  # main: the newest snapshot only
+    assert "MIT" not in ids("--revision", old)
+    bad = run_cli("license", folder, "--revision", "v9")
+    assert bad.returncode == 2 and "not in the cache" in bad.stderr and "Traceback" not in bad.stderr
+    plain = run_cli("license", str(tmp_path / "v2" / "LICENSE"), "--revision", "v1")
+    assert plain.returncode == 2 and "--revision applies to Hub and HF-cache targets only" in plain.stderr
 
 
 def test_link_out_of_the_cache_is_not_followed(fake_hub, tmp_path: Path, hf_cache: Path) -> None:
