@@ -373,3 +373,23 @@ def test_gguf_small_arrays_and_local_files_are_not_hinted() -> None:
     hints: list = []
     scan_file("m.gguf", lambda o, n: data[o:o + n], len(data), lambda: io.BytesIO(data), will_read=lambda s, e: hints.append((s, e)))
     assert hints == []
+
+
+def test_gguf_hints_stop_for_long_strings_and_stay_near_what_is_read() -> None:
+    """No hint while the strings are long (a mean over 4 KiB: no vocabulary, and a hint would
+    fetch bodies the walk skips); a hint never reaches further than the length fields of the
+    strings left plus what the array took so far (or 1/2048 of the file)."""
+    from trueopen.scan.dispatch import scan_file
+
+    long_first = gguf([("tokenizer.ggml.tokens", 9, (8, ["x" * 9000] * 300 + ["ab"] * 300))])
+    hints: list[tuple[int, int]] = []
+    scan_file("m.gguf", lambda o, n: long_first[o:o + n], len(long_first), lambda: io.BytesIO(long_first),
+              will_read=lambda s, e: hints.append((s, e)))
+    assert hints == []
+    special_first = gguf([("tokenizer.ggml.tokens", 9, (8, [f"<|reserved_special_token_{i}|>" for i in range(256)]
+                                                         + [f"t{i}" for i in range(40_000)]))])
+    hints.clear()
+    scan_file("m.gguf", lambda o, n: special_first[o:o + n], len(special_first), lambda: io.BytesIO(special_first),
+              will_read=lambda s, e: hints.append((s, e)))
+    array_end = len(special_first)
+    assert hints and max(e for _, e in hints) <= array_end + 2 * ((1 << 16) + 4096)

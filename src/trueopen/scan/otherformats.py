@@ -192,6 +192,7 @@ GGUF_LIMITS = {
 }
 _GGUF_FIXED = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 _GGUF_HINT_AFTER = 256  # strings of an array read before its mean length is taken as the rest's
+_GGUF_HINT_MEAN = 4096  # strings longer than this on average are no vocabulary: no hint
 _GGUF_BUFFER = 1 << 16
 _GGUF_HINT_SLACK = _GGUF_BUFFER + 4096  # bytes hinted past the estimated end of a string array
 
@@ -244,19 +245,28 @@ def scan_gguf(ctx: ScanContext, col: Collector, src: Source, member: str | None)
                 raise _GGUFStop(f"string of {n:,} bytes at {pos - lensize}", f"limit {cap}")
             return n
 
+        allowance = max(src.size // 2048, _GGUF_BUFFER)
+
         def strings(count: int) -> None:
-            """Skip `count` strings, telling the source how far they probably reach (their mean
-            length so far times those left; again when the reading passes that point): a remote
-            file then fetches a tokenizer's vocabulary in one or two requests, not in blocks
-            growing from 64 KiB (19 requests for 8 MiB of metadata, benchmarks/hub.py)."""
+            """Skip `count` strings. A remote source is told how far they probably reach, so that it
+            fetches a tokenizer's vocabulary in a few requests rather than in blocks growing from
+            64 KiB (19 requests for 8 MiB of metadata, benchmarks/hub.py): after 256 strings, and
+            again when the walk passes the point hinted, while the strings are short (a mean
+            under 4 KiB). The hint is their mean length times those left, but never more than
+            what those left surely take (their length fields) plus 1/2048 of the file or what
+            the array took so far, if more: what is fetched beyond what the walk reads stays
+            within the read-ahead's own bounds (it doubles what a read continues, up to 1/2048
+            of the file)."""
             start, hinted = pos, 0
             for i in range(count):
-                if i >= _GGUF_HINT_AFTER and pos >= hinted:
-                    hinted = pos + (count - i) * (pos - start) // i
+                if src.will_read is not None and i >= _GGUF_HINT_AFTER and pos >= hinted \
+                        and (pos - start) // i <= _GGUF_HINT_MEAN:
+                    left = count - i
+                    hinted = pos + min(left * (pos - start) // i, left * lensize + max(allowance, pos - start))
                     # (and a buffer more: the key after the array is read, through the 64 KiB
                     # buffer, before its value is skipped; a miss there would grow the read-ahead
                     # to half a MiB, of an array about to be skipped)
-                    src.will_read(pos, hinted + _GGUF_HINT_SLACK)  # type: ignore[misc]
+                    src.will_read(pos, hinted + _GGUF_HINT_SLACK)
                 skip(string_len("max_gguf_string_bytes"))
 
         def value(vtype: int, keep: bool, depth: int) -> Any:
@@ -279,8 +289,8 @@ def scan_gguf(ctx: ScanContext, col: Collector, src: Source, member: str | None)
                 if itype in _GGUF_FIXED:
                     skip(_GGUF_FIXED[itype] * count)
                     return None
-                if itype == 8 and not keep and src.will_read is not None:
-                    strings(count)
+                if itype == 8 and not keep:
+                    strings(count)  # (not a list of `count` Nones)
                     return None
                 return [value(itype, keep, depth + 1) for _ in range(count)]
             raise _GGUFStop(f"unknown value type {vtype} at {pos - 4}", "corrupt GGUF")

@@ -242,15 +242,16 @@ class HubReader:
         return io.BufferedReader(RangeStream(lambda o, n: rf.read_at(o, n, streaming=True), rf.size), 1 << 16)
 
     def will_read(self, path: str, start: int, end: int) -> None:
-        """Fetch what is not cached of [start, end) in one request (at most MAX_AHEAD, within
-        --max-download): a parser about to walk that much metadata says so, rather than let the
-        read-ahead grow block by block. Failures are left to the reads themselves."""
+        """Fetch what is not cached of [start, end) in one request (at most MAX_AHEAD, and half of
+        what --max-download leaves of the file): a parser about to walk that much metadata says
+        so, rather than let the read-ahead grow block by block. Failures are left to the reads
+        themselves."""
         rf = self.files.get(path)
         if rf is None or rf.whole or rf.meta.local is not None or self.denied is not None:
             return
         start = max(0, start)
         end = min(rf.size, end, start + MAX_AHEAD)
-        room = self.max_download - self.meter.fetched(path)
+        room = (self.max_download - self.meter.fetched(path)) // 2  # the reads themselves keep the rest
         if end - start > room:
             end = start + max(room, 0)
         if end > start:
