@@ -233,6 +233,16 @@ def test_a_model_card_below_the_root_is_not_the_card(release) -> None:
     assert [e.path for e in c["model-card"].evidence] == ["README.md"]
 
 
+def test_the_readme_of_a_code_package_named_data_is_no_data_card(release) -> None:
+    """Gemma's gemma/diffusion/hackable_diffusion_adapter/data/ holds data loaders (data.py) and a
+    README about them: no data card of the model's training data."""
+    readme = "# Data Pipelines\n\nThis package contains all data loading and preprocessing pipelines.\n"
+    c = _components(release, {"pkg/adapter/data/README.md": readme, "pkg/adapter/data/data.py": "def load():\n    pass\n"})
+    assert not c["data-card"].present
+    c = _components(release, {"data/README.md": readme, "data/rows.json": '{"a": 1}\n'})
+    assert c["data-card"].present
+
+
 def test_txt_outside_data_folders_is_not_data(release) -> None:
     assert not _present(release, {"notes.txt": "hello\n"}, "datasets")
 

@@ -45,6 +45,9 @@ class Inventory:
     # Model cards beside the card a scope was read from (Whisper's model-card.md next to its
     # README.md): their sections count as the card's do.
     extra_cards: list[ParsedCard] = field(default_factory=list)
+    # Folders holding Python modules: a README there documents code, even in a folder named data
+    # (Gemma's gemma/diffusion/hackable_diffusion_adapter/data/: its loaders, not a data card).
+    code_folders: frozenset[str] = frozenset()
 
     def add(self, component: str, path: str, detail: str, line: int | None = None, files: tuple[str, ...] | None = None,
             external: bool = False, weak: bool = False, reference: Reference | None = None) -> None:
@@ -208,6 +211,7 @@ def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] |
     r = rules()
     inv = Inventory()
     inv.eval_folders = _evaluation_folders(release, r)
+    inv.code_folders = frozenset(str(PurePosixPath(f.path).parent) for f in release.files if f.path.endswith(".py"))
     card_paths = {c.card.path for c in (cards or [card]) if c.card.path}
     for f in release.files:
         p = PurePosixPath(f.path)
@@ -425,7 +429,8 @@ def _config_architecture(release: Release, path: str, inv: Inventory) -> None:
 def _document(path: str, name: str, dirs: list[str], inv: Inventory, r: _Rules) -> str:
     if inv.eval_folders and _evaluation_readme(path, inv):
         return "document"
-    if r.data_card.search(name) or (name.startswith("readme") and dirs and r.data_card_dir.search(dirs[-1])):
+    if r.data_card.search(name) or (name.startswith("readme") and dirs and r.data_card_dir.search(dirs[-1])
+                                    and str(PurePosixPath(path).parent) not in inv.code_folders):
         inv.add("data-card", path, "data card / datasheet")
         return "document"
     if r.tech_report.search(name):
