@@ -84,9 +84,35 @@ TRAIN_HF = "from transformers import Trainer\ntrainer = Trainer(model=model, arg
 TRAIN_NUMPY = "import numpy as np\nfor step in range(100):\n    grad = compute(w)\n    w -= lr * grad\n"
 
 
-@pytest.mark.parametrize("name,code", [("scripts/run.py", TRAIN_TORCH), ("sft.py", TRAIN_HF), ("fit.py", TRAIN_NUMPY)])
+@pytest.mark.parametrize("name,code", [("scripts/run.py", TRAIN_TORCH), ("run_hf.py", TRAIN_HF), ("fit.py", TRAIN_NUMPY)])
 def test_training_code_by_content(release, name, code) -> None:
     assert _present(release, {name: code}, "training-code")
+
+
+@pytest.mark.parametrize("name", ["finetune.py", "finetune/sft/main.py", "ptuning/main.py", "examples/lora.py",
+                                  "cookbook/dpo_train.py", "scripts/sft.py"])
+def test_fine_tuning_scripts_of_a_base_model_are_not_its_training_code(release, name) -> None:
+    """Qwen's finetune.py, Yi's finetune/sft/main.py, ChatGLM-6B's ptuning/main.py, Gemma's
+    examples/: in the release of a base model they adapt it, they did not make it (the Model
+    Openness Tool lists no training code for those models). Shown as weak evidence; the file is a
+    tool for users."""
+    c = _components(release, {name: TRAIN_HF})
+    assert not c["training-code"].present and c["training-code"].status == "missing"
+    assert any(e.path == name and "fine-tuning code" in e.detail for e in c["training-code"].evidence)
+    assert any(e.path == name for e in c["supporting-libraries-and-tools"].evidence)
+
+
+def test_a_fine_tunes_own_fine_tuning_code_is_its_training_code(release) -> None:
+    card = "---\nlicense: apache-2.0\nbase_model: org/base-7b\n---\n# A fine-tune\n\n" + "Tuned for chat. " * 10 + "\n"
+    c = _components(release, {"README.md": card, "finetune.py": TRAIN_HF})
+    assert c["training-code"].present
+
+
+@pytest.mark.parametrize("name", ["tests/test_model.py", "gemma/nn/_modules_test.py", "test_train.py"])
+def test_tests_are_not_training_code(release, name) -> None:
+    c = _components(release, {name: TRAIN_TORCH})
+    assert not c["training-code"].present
+    assert any(e.path == name and "test code" in e.detail for e in c["training-code"].evidence)
 
 
 def test_training_code_by_name_needs_some_code(release) -> None:

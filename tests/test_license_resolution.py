@@ -86,7 +86,7 @@ def test_spdx_header_is_the_files_own_licence(release) -> None:
 def test_mixed_licences_in_one_component_take_the_most_restrictive(release) -> None:
     _, comp, _ = _audit(release, {
         "README.md": "# M\n" + WORDS, "LICENSE": corpus_text("llama3_1_LICENSE"),
-        "train.py": "# SPDX-License-Identifier: MIT\nloss.backward()\n", "scripts/finetune.py": "loss.backward()\n",
+        "train.py": "# SPDX-License-Identifier: MIT\nloss.backward()\n", "scripts/pretrain.py": "loss.backward()\n",
     })
     tc = comp["training-code"]
     assert "MIT" in tc.license.expression and "llama-3.1" in tc.license.expression and " AND " in tc.license.expression

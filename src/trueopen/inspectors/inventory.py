@@ -45,6 +45,9 @@ class Inventory:
     # Model cards beside the card a scope was read from (Whisper's model-card.md next to its
     # README.md): their sections count as the card's do.
     extra_cards: list[ParsedCard] = field(default_factory=list)
+    # A scope's card names a base model: the release is a fine-tune, and its fine-tuning code is
+    # its training code (else fine-tuning scripts and examples are tools for users: FINE_TUNING).
+    fine_tune: bool = False
     # Folders holding Python modules: a README there documents code, even in a folder named data
     # (Gemma's gemma/diffusion/hackable_diffusion_adapter/data/: its loaders, not a data card).
     code_folders: frozenset[str] = frozenset()
@@ -80,6 +83,8 @@ class _Rules:
         self.purpose_head = int(raw["purpose_head_chars"])
         self.purpose_readme = re.compile(raw["purpose_readme_names"], re.IGNORECASE)
         self.training_dir = c(raw["training_dirs"])
+        self.fine_tuning = re.compile(raw["fine_tuning_paths"], re.IGNORECASE)
+        self.test_code = re.compile(raw["test_code_paths"], re.IGNORECASE)
         self.doc_ext = set(raw["documents"]["extensions"])
         self.roles = {role: (c(spec["names"]), [re.compile(p, re.IGNORECASE) for p in spec["content"]]) for role, spec in raw["code_roles"].items()}
         self.support = c(raw["support_names"])
@@ -211,6 +216,7 @@ def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] |
     r = rules()
     inv = Inventory()
     inv.eval_folders = _evaluation_folders(release, r)
+    inv.fine_tune = any(c.card.base_model for c in (cards or [card]))
     inv.code_folders = frozenset(str(PurePosixPath(f.path).parent) for f in release.files if f.path.endswith(".py"))
     card_paths = {c.card.path for c in (cards or [card]) if c.card.path}
     for f in release.files:
@@ -363,16 +369,27 @@ def _code(release: Release, path: str, name: str, inv: Inventory, r: _Rules) -> 
     lines = text.splitlines()
     code_lines = sum(1 for ln in lines if ln.strip() and not ln.lstrip().startswith(("#", "//")))
     matched = False
+    # Tests, and fine-tuning scripts and examples in a base model's release (inventory.yml
+    # test_code_paths, fine_tuning_paths): not the code that made the released model.
+    testing = bool(r.test_code.search(path))
+    tuning = not testing and not inv.fine_tune and bool(r.fine_tuning.search(path))
     for role, (name_re, content_res) in r.roles.items():
+        weak = (testing or tuning) and role in FINE_TUNING_ROLES
+        kind = "test code" if testing else "fine-tuning code or an example"
+        why = f"{kind}, not the code that made the released model: {_role_word(role)}" if weak else _role_word(role)
         hit_line, hit_pat = _first_match(lines, content_res)
         if hit_line is not None:
-            inv.add(role, path, f"{_role_word(role)}: line matches {hit_pat!r}", hit_line)
-            matched = True
+            inv.add(role, path, f"{why}: line matches {hit_pat!r}", hit_line, weak=weak)
+            matched = matched or not weak
         elif name_re.search(name) and code_lines >= 3:
-            inv.add(role, path, f"{_role_word(role)}: named {PurePosixPath(path).name!r}")
-            matched = True
+            inv.add(role, path, f"{why}: named {PurePosixPath(path).name!r}", weak=weak)
+            matched = matched or not weak
     if not matched and code_lines >= 3:
-        inv.add("supporting-libraries-and-tools", path, "other source code in the release")
+        inv.add("supporting-libraries-and-tools", path, "test code" if testing else
+                "fine-tuning code or an example for users of the model" if tuning else "other source code in the release")
+
+
+FINE_TUNING_ROLES = frozenset({"training-code", "data-preprocessing-code"})
 
 
 def _role_word(role: str) -> str:
