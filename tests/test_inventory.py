@@ -343,3 +343,12 @@ def test_local_technical_report_stands_in_for_paper(release) -> None:
 def test_metadata_files(release) -> None:
     for name in ("generation_config.json", "trainer_state.json", "training_args.bin", "optimizer.pt"):
         assert _present(release, {name: "{}"}, "model-metadata"), name
+
+
+def test_a_dataset_named_in_a_training_subfolder_of_an_evaluation_folder_is_training_data(release) -> None:
+    """The references follow the inventory's one rule: data/train/ under an evaluation data/ is
+    training data, for the datasets its README names too."""
+    c = _components(release, {"data/README.md": EVAL_README, "data/meanwhile.json": '{"a": 1}\n',
+                              "data/train/README.md": "# Train\n\nRows from https://huggingface.co/datasets/org/corpus\n"})
+    assert any("org/corpus" in e.detail for e in c["datasets"].evidence)
+    assert not any("org/corpus" in e.detail for e in c["evaluation-data"].evidence)

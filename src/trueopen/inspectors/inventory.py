@@ -194,6 +194,11 @@ def _evaluation_folders(release: Release, r: _Rules) -> dict[str, tuple[str, int
     return out
 
 
+def _in_eval_folder(path: str, inv: Inventory) -> bool:
+    """Whether `path` is in a data folder whose README says its data is for evaluation."""
+    return bool(inv.eval_folders) and _in_folders(path, inv.eval_folders) is not None
+
+
 def _in_folders(path: str, folders: dict[str, Any]) -> str | None:
     """The innermost of `folders` that holds `path`, unless a folder between them is named as
     training data (data/train/ under an evaluation data/ stays training data)."""
@@ -216,7 +221,8 @@ def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] |
     r = rules()
     inv = Inventory()
     inv.eval_folders = _evaluation_folders(release, r)
-    inv.fine_tune = any(c.card.base_model for c in (cards or [card]))
+    base = frozenset(b for c in (cards or [card]) for b in c.card.base_model)
+    inv.fine_tune = bool(base)
     inv.code_folders = frozenset(str(PurePosixPath(f.path).parent) for f in release.files if f.path.endswith(".py"))
     card_paths = {c.card.path for c in (cards or [card]) if c.card.path}
     for f in release.files:
@@ -224,14 +230,13 @@ def take_inventory(release: Release, card: ParsedCard, cards: list[ParsedCard] |
         name, ext, dirs = p.name.lower(), suffix(p.name), [d.lower() for d in p.parts[:-1]]
         kind = "card" if f.path in card_paths else _classify(release, f.path, f.size, name, ext, dirs, inv, r)
         inv.kinds[f.path] = kind
-    inv.extra_cards = _extra_cards(release, inv, card_paths, scope_roots)
+    inv.extra_cards = _extra_cards(release, card_paths, scope_roots)
     for c in cards or [card]:
         _card_evidence(c, inv, r)
     for c in inv.extra_cards:
         _card_evidence(c, inv, r, extra=True)
     _readme_links(release, card, inv, r, scope_roots)
-    base = frozenset(b for c in (cards or [card]) for b in c.card.base_model)
-    for found in find_references(release, inv.code_texts, base, frozenset(inv.eval_folders)):
+    for found in find_references(release, inv.code_texts, base, lambda path: _in_eval_folder(path, inv)):
         ref = found.ref
         where = f"{ref.target}" if ref.kind != "url" or len(ref.target) < 120 else ref.target[:117] + "..."
         how = f"; add it with --with {ref.add_with} to verify" if ref.add_with else ""
@@ -257,7 +262,7 @@ def _report_as_paper(inv: Inventory) -> None:
 
 
 def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs: list[str], inv: Inventory, r: _Rules) -> str:
-    in_eval = any(r.eval_dir.search(d) for d in dirs) or (bool(inv.eval_folders) and _in_folders(path, inv.eval_folders) is not None)
+    in_eval = any(r.eval_dir.search(d) for d in dirs) or _in_eval_folder(path, inv)
     in_data = any(r.data_dir.search(d) for d in dirs)
     in_samples = any(r.sample_dir.search(d) for d in dirs)
     if is_license_file(path) and ext not in r.code_ext:
@@ -319,7 +324,7 @@ def _classify(release: Release, path: str, size: int, name: str, ext: str, dirs:
     return "other"
 
 
-def _extra_cards(release: Release, inv: Inventory, card_paths: set[str], scope_roots: tuple[str, ...]) -> list[ParsedCard]:
+def _extra_cards(release: Release, card_paths: set[str], scope_roots: tuple[str, ...]) -> list[ParsedCard]:
     """Model cards by name (model-card.md, MODEL_CARD.md) at a scope's root that are not the card
     the scope was read from, as cards without front matter."""
     r = rules()

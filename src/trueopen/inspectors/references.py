@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import PurePosixPath
 from typing import Any
 
 from trueopen.data import load_yaml
@@ -52,11 +52,11 @@ def _rules() -> dict[str, Any]:
 
 
 def find_references(release: Release, texts: dict[str, str], exclude_ids: frozenset[str] = frozenset(),
-                    eval_folders: frozenset[str] = frozenset()) -> list[Found]:
+                    in_eval_folder: Callable[[str], bool] = lambda path: False) -> list[Found]:
     """References in the release's documents and code (`texts`: code already read by the
     inventory). `exclude_ids` are Hub ids that are not this release (the card's base model); a
-    dataset named in a file under one of `eval_folders` (data folders whose README says their
-    data is for evaluation) is evaluation data."""
+    dataset named in a file for which `in_eval_folder(path)` holds (the inventory's rule: a data
+    folder whose README says its data is for evaluation) is evaluation data."""
     r = _rules()
     docs = [f.path for f in release.files if f.path.lower().endswith(DOC_EXTENSIONS) and f.size <= (1 << 20)]
     docs.sort(key=lambda p: (p.count("/"), p))
@@ -64,16 +64,12 @@ def find_references(release: Release, texts: dict[str, str], exclude_ids: frozen
     for path in docs[: r["max_files"]]:
         text = release.read_text(path).text
         if text:
-            found.extend(_scan(text, path, True, r, _under(path, eval_folders)))
+            found.extend(_scan(text, path, True, r, in_eval_folder(path)))
     for path in sorted(texts)[: r["max_files"]]:
         if not path.lower().endswith(DOC_EXTENSIONS):
-            found.extend(_scan(texts[path], path, False, r, _under(path, eval_folders)))
+            found.extend(_scan(texts[path], path, False, r, in_eval_folder(path)))
     found = [f for f in found if f.ref.target.lower() not in {x.lower() for x in exclude_ids}]
     return _own(found)[: r["max_refs"]]
-
-
-def _under(path: str, folders: frozenset[str]) -> bool:
-    return bool(folders) and any(str(p) in folders for p in PurePosixPath(path).parents)
 
 
 def _scan(text: str, path: str, doc: bool, r: dict[str, Any], in_eval_folder: bool = False) -> list[Found]:
