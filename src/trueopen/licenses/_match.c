@@ -348,7 +348,7 @@ fail:
 }
 
 PyDoc_STRVAR(count_doc,
-"count(i, items: array('q') | Iterable[int]) -> int\n\n"
+"count(i, items: Iterable[int]) -> int\n\n"
 "How many of the items licence i holds (each item counted as often as it comes).");
 
 static PyObject *
@@ -364,23 +364,6 @@ Tables_count(TablesObject *self, PyObject *args)
         return NULL;
     }
     Py_ssize_t found = 0;
-    if (PyObject_CheckBuffer(items)) {  /* an array('q'): no int object per item */
-        Py_buffer view;
-        if (PyObject_GetBuffer(items, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
-            return NULL;
-        }
-        if (view.itemsize != 8 || view.format == NULL || strcmp(view.format, "q") != 0) {
-            PyBuffer_Release(&view);
-            PyErr_SetString(PyExc_TypeError, "a buffer of items must be an array('q')");
-            return NULL;
-        }
-        const int64_t *v = (const int64_t *)view.buf;
-        for (Py_ssize_t k = 0; k < view.len / 8; k++) {
-            found += lookup(t, v[k]) >= 0;
-        }
-        PyBuffer_Release(&view);
-        return PyLong_FromSsize_t(found);
-    }
     PyObject *it = PyObject_GetIter(items), *o;
     if (it == NULL) {
         return NULL;

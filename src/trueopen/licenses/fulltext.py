@@ -540,9 +540,6 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
                           coverage=1.0, density=1.0, exact=True, start_line=line_of(0),
                           end_line=line_of(len(toks) - 1), deciding_line=None, runner_up=None, ambiguous=False)]
     sh = _shingles(tid)
-    # A text in Chinese, say: few of its shingles can be any licence's, and candidates are
-    # counted on those few (see _Shared.count).
-    foreign = cjk
     free = sh                     # shingles at positions no accepted match has taken (others: 0)
     out: list[TextMatch] = []
     while len(out) < MAX_MATCHES:
@@ -550,7 +547,9 @@ def match_text(text: str, min_coverage: float = 0.0) -> list[TextMatch]:
         query.discard(0)
         if out and len(query) < MIN_REST:
             break
-        m = _best(idx, free, query, same, line_of, first=not out, min_coverage=min_coverage, foreign=foreign)
+        # A text in Chinese, say (cjk): few of its shingles can be any licence's, and candidates
+        # are counted on those few (see _Shared.count).
+        m = _best(idx, free, query, same, line_of, first=not out, min_coverage=min_coverage, foreign=cjk)
         if m is None:
             break
         match, _, (a, b) = m

@@ -488,5 +488,3 @@ def describe_http_error(exc: Exception, repo_id: str) -> str:
 def git_blob_sha1(data: bytes) -> str:
     """The git blob id of `data` (what the Hub lists as blobId for files not stored in LFS)."""
     return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()  # noqa: S324 - git's id, not security
-
-
